@@ -1,0 +1,124 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Small library targets, each named for what it holds; executables stay thin.
+let package = Package(
+    name: "Berth",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "berthd", targets: ["berthd"]),
+        .executable(name: "berthctl", targets: ["berthctl"]),
+        .executable(name: "berth-conformance", targets: ["BerthConformance"]),
+        .executable(name: "berth-testimages", targets: ["TestImages"]),
+        .library(name: "BerthClient", targets: ["BerthClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C: system libraries and the few functions Swift cannot call directly.
+        .systemLibrary(name: "COpenSSL", path: "Shims/COpenSSL"),
+        .systemLibrary(name: "CArchive", path: "Shims/CArchive"),
+        .systemLibrary(name: "CSeccomp", path: "Shims/CSeccomp"),
+        .systemLibrary(name: "CCap", path: "Shims/CCap"),
+        .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+
+        // Foundations shared by every module.
+        .target(name: "BerthBase", dependencies: [
+            "COpenSSL",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "CRI", dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["Proto"]),
+
+        // Images: pure policy first, then mechanism.
+        .target(name: "ImageReference", dependencies: ["BerthBase"]),
+        .target(name: "OCIImage", dependencies: ["BerthBase"]),
+        .target(name: "ContentStore", dependencies: ["BerthBase", "OCIImage"]),
+        .target(name: "Registry", dependencies: [
+            "BerthBase", "OCIImage", "ImageReference", "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Unpack", dependencies: ["BerthBase", "CArchive"]),
+        .target(name: "Snapshots", dependencies: ["BerthBase", "OCIImage"]),
+        .target(name: "ImageService", dependencies: [
+            "BerthBase", "CRI", "ImageReference", "OCIImage", "ContentStore", "Registry",
+            "Unpack", "Snapshots",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Runtime.
+        .target(name: "RuntimeService", dependencies: [
+            "BerthBase", "CRI",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The daemon: configuration, transport, wiring.
+        .target(name: "BerthConfig", dependencies: [
+            "BerthBase", "Registry",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BerthServer", dependencies: [
+            "BerthBase",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "BerthDaemon", dependencies: [
+            "BerthBase", "BerthConfig", "BerthServer", "CRI", "ImageService", "RuntimeService",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "berthd", dependencies: [
+            "BerthDaemon", "BerthConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Client side.
+        .target(name: "BerthClient", dependencies: [
+            "BerthBase", "CRI",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "berthctl", dependencies: [
+            "BerthClient", "CRI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+
+        // Conformance harness and its offline test images.
+        .executableTarget(name: "BerthConformance", dependencies: [
+            "BerthClient", "CRI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "conformance/BerthConformance"),
+        .executableTarget(name: "TestImages", dependencies: [
+            "BerthBase", "OCIImage", "CArchive",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "conformance/TestImages"),
+
+        // Tests.
+        .testTarget(name: "BerthBaseTests", dependencies: ["BerthBase"]),
+        .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference"]),
+        .testTarget(name: "OCIImageTests", dependencies: ["OCIImage"]),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "UnpackTests", dependencies: ["Unpack", "CArchive"]),
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots"]),
+        .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
+        .testTarget(name: "BerthServerTests", dependencies: ["BerthServer"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthClient", "CRI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
