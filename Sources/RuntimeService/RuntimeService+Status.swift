@@ -1,0 +1,42 @@
+import CRI
+import Foundation
+
+extension RuntimeService {
+    /// CRI `Status`: the runtime and network conditions, and (verbose) what this host offers.
+    /// Nothing is claimed that Berth cannot do yet: pod networking is not ready until a CNI
+    /// network is configured, and cgroup controllers are listed as the kernel offers them.
+    public func status(_ request: Runtime_V1_StatusRequest) -> Runtime_V1_StatusResponse {
+        var runtimeReady = Runtime_V1_RuntimeCondition()
+        runtimeReady.type = "RuntimeReady"
+        runtimeReady.status = true
+        var networkReady = Runtime_V1_RuntimeCondition()
+        networkReady.type = "NetworkReady"
+        networkReady.status = false
+        networkReady.reason = "NetworkPluginNotReady"
+        networkReady.message = "no CNI network is configured"
+        var status = Runtime_V1_RuntimeStatus()
+        status.conditions = [runtimeReady, networkReady]
+
+        var response = Runtime_V1_StatusResponse()
+        response.status = status
+        var native = Runtime_V1_RuntimeHandler()
+        native.name = ""
+        native.features = Runtime_V1_RuntimeHandlerFeatures()
+        response.runtimeHandlers = [native]
+        response.features = Runtime_V1_RuntimeFeatures()
+        if request.verbose {
+            let info: [String: Any] = [
+                "version": Self.version,
+                "cgroup": [
+                    "mountpoint": cgroup?.path ?? "",
+                    "controllers": cgroup?.controllers ?? [],
+                    "limitsEnforceable": cgroup.map { ["cpu", "memory", "pids"].allSatisfy($0.controllers.contains) } ?? false,
+                ],
+            ]
+            if let data = try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]) {
+                response.info["info"] = String(decoding: data, as: UTF8.self)
+            }
+        }
+        return response
+    }
+}
