@@ -5,7 +5,7 @@
 SWIFT ?= swift
 DEBS := libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libzstd-dev \
         zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci
-BENCH_DEBS := containerd pigz
+BENCH_DEBS := containerd bc python3
 
 .PHONY: all deps bench-deps build release run test bench proto clean
 
