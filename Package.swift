@@ -61,7 +61,7 @@ let package = Package(
 
         // The daemon: configuration, transport, wiring.
         .target(name: "BerthConfig", dependencies: [
-            "BerthBase", "Registry",
+            "BerthBase", "OCIImage", "Registry",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -116,7 +116,10 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "UnpackTests", dependencies: ["Unpack", "CArchive"]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots"]),
-        .testTarget(name: "BerthConfigTests", dependencies: ["BerthConfig"]),
+        .testTarget(name: "BerthConfigTests", dependencies: [
+            "BerthConfig", "BerthBase", "OCIImage", "Registry",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "BerthServerTests", dependencies: ["BerthServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BerthClient", "CRI"]),
     ],
