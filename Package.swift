@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", path: "Shims/CArchive"),
         .systemLibrary(name: "CSeccomp", path: "Shims/CSeccomp"),
         .systemLibrary(name: "CCap", path: "Shims/CCap"),
+        .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
         .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         // Foundations shared by every module.
@@ -45,7 +46,7 @@ let package = Package(
             "BerthBase", "OCIImage", "ImageReference", "CCurl",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Unpack", dependencies: ["BerthBase", "CArchive"]),
+        .target(name: "Unpack", dependencies: ["BerthBase", "CArchive", "CXattr"]),
         .target(name: "Snapshots", dependencies: ["BerthBase", "OCIImage"]),
         .target(name: "ImageService", dependencies: [
             "BerthBase", "CRI", "ImageReference", "OCIImage", "ContentStore", "Registry",
@@ -114,8 +115,8 @@ let package = Package(
         .testTarget(name: "OCIImageTests", dependencies: ["OCIImage"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "UnpackTests", dependencies: ["Unpack", "CArchive"]),
-        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots"]),
+        .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr"]),
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr"]),
         .testTarget(name: "BerthConfigTests", dependencies: [
             "BerthConfig", "BerthBase", "OCIImage", "Registry",
             .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CXattr
+import Foundation
+
+/// A temporary directory removed when the test ends.
+final class TestDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/berth-unpack-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp: \(errno)") }
+        path = String(cString: made)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+}
+
+/// lstat, or nil when nothing is there.
+func status(_ path: String) -> stat? {
+    var info = stat()
+    return lstat(path, &info) == 0 ? info : nil
+}
+
+func xattr(_ path: String, _ name: String) -> [UInt8]? {
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let size = lgetxattr(path, name, &buffer, buffer.count)
+    return size < 0 ? nil : Array(buffer.prefix(size))
+}
+
+func contents(_ path: String) -> [UInt8]? {
+    FileManager.default.contents(atPath: path).map(Array.init)
+}
+
+let isRoot = geteuid() == 0
