@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BerthBase
+import Foundation
+import Testing
+@testable import Snapshots
+
+struct LayerStoreTests {
+    @Test func commitPutsTheLayerInPlace() throws {
+        let work = try TestDirectory()
+        let store = try LayerStore(root: "\(work.path)/store")
+        let id = chainID(7)
+        #expect(!store.contains(id))
+        let diff = try addLayer(store, id) { try write("hello", to: "\($0)/etc/greeting") }
+        #expect(store.contains(id))
+        #expect(diff == "\(store.root)/layers/\(id.encoded)/diff")
+        #expect(read("\(diff)/etc/greeting") == "hello")
+        #expect(store.all() == [id])
+        #expect(try store.metadata(id)?.diffID == id)
+        #expect(FileSystem.list("\(store.root)/staging").isEmpty)
+        let short = try store.shortID(id)
+        #expect(short.utf8.count == 10)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(store.root)/l/\(short)") == "../layers/\(id.encoded)/diff")
+        #expect(store.usage().inodes >= 4)
+    }
+
+    @Test func losingACommitRaceDiscardsQuietly() throws {
+        let work = try TestDirectory()
+        let store = try LayerStore(root: "\(work.path)/store")
+        let id = chainID(1)
+        let first = try store.stagingDirectory(for: id)
+        let second = try store.stagingDirectory(for: id)
+        #expect(first != second)
+        try write("first", to: "\(first)/who")
+        try write("second", to: "\(second)/who")
+        try store.commit(staging: first, as: id)
+        try store.commit(staging: second, as: id)
+        #expect(read("\(store.diffPath(id))/who") == "first")
+        #expect(FileSystem.list("\(store.root)/staging").isEmpty)
+        #expect(FileSystem.list("\(store.root)/l").count == 1)
+    }
+
+    @Test func removeDeletesLayerAndLink() throws {
+        let work = try TestDirectory()
+        let store = try LayerStore(root: "\(work.path)/store")
+        try addLayer(store, chainID(1)) { try write("x", to: "\($0)/x") }
+        try addLayer(store, chainID(2))
+        try store.remove(chainID(1))
+        #expect(!store.contains(chainID(1)))
+        #expect(store.all() == [chainID(2)])
+        #expect(FileSystem.list("\(store.root)/l").count == 1)
+        #expect(FileSystem.list("\(store.root)/staging").isEmpty)
+        #expect((try? store.remove(chainID(1))) == nil)
+    }
+
+    @Test func staleStagingAndDanglingLinksAreCleared() throws {
+        let work = try TestDirectory()
+        let store = try LayerStore(root: "\(work.path)/store")
+        try addLayer(store, chainID(1))
+        let abandoned = try store.stagingDirectory(for: chainID(2))
+        try write("partial", to: "\(abandoned)/file")
+        #expect(symlink("../layers/\(chainID(3).encoded)/diff", "\(store.root)/l/DANGLING00") == 0)
+
+        let reopened = try LayerStore(root: store.root)
+        reopened.removeStaleStaging()
+        #expect(FileSystem.list("\(store.root)/staging").isEmpty)
+        #expect(FileSystem.list("\(store.root)/l") == [try store.shortID(chainID(1))])
+        #expect(reopened.all() == [chainID(1)])
+    }
+
+    @Test func commitRefusesForeignDirectories() throws {
+        let work = try TestDirectory()
+        let store = try LayerStore(root: "\(work.path)/store")
+        #expect(throws: BerthError.self) { try store.commit(staging: work.path, as: chainID(1)) }
+        #expect(!store.contains(chainID(1)))
+    }
+}
