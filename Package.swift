@@ -93,7 +93,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "berthctl", dependencies: [
-            "BerthClient", "CRI",
+            "BerthBase", "BerthClient", "CRI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -101,8 +101,9 @@ let package = Package(
 
         // Conformance harness and its offline test images.
         .executableTarget(name: "BerthConformance", dependencies: [
-            "BerthClient", "CRI",
+            "BerthBase", "BerthClient", "CRI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], path: "conformance/BerthConformance"),
         .executableTarget(name: "TestImages", dependencies: [
             "BerthBase", "OCIImage", "CArchive",
@@ -123,6 +124,7 @@ let package = Package(
         ]),
         .testTarget(name: "BerthServerTests", dependencies: ["BerthServer"]),
         .testTarget(name: "IntegrationTests", dependencies: ["BerthClient", "CRI"]),
+        .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
 )
