@@ -1,0 +1,126 @@
+import BerthBase
+import BerthConfig
+import BerthServer
+import CRI
+import Foundation
+import ImageService
+import Logging
+import RuntimeService
+
+/// berthd: the services behind the socket. `run` serves until `shutdown` is called.
+public final class Daemon: Sendable {
+    public let config: Config
+    let images: ImageService
+    let runtime: RuntimeService
+    let server: Server
+    let logger: Logger
+
+    /// Opens the stores (cleaning up what a crash left behind) and prepares the socket.
+    public init(config: Config, logger: Logger) throws(BerthError) {
+        self.config = config
+        self.logger = logger
+        try FileSystem.makeDirectory(config.rootDirectory, mode: 0o711)
+        try FileSystem.makeDirectory(config.stateDirectory, mode: 0o711)
+        images = try ImageService(root: config.rootDirectory, registry: config.registry, logger: logger)
+        runtime = RuntimeService(logger: logger)
+        var router = Router()
+        Self.registerRuntime(&router, runtime)
+        Self.registerImages(&router, images)
+        server = Server(
+            socketPath: config.socketPath, mode: config.socketMode, group: config.socketGroup,
+            maxBodyBytes: config.maxRequestBytes, router: router, logger: logger
+        )
+    }
+
+    /// Starts serving on the socket.
+    public func start() async throws(BerthError) {
+        await images.collectGarbage()
+        try await server.start()
+        logger.info("berthd ready", metadata: ["socket": "\(config.socketPath)", "root": "\(config.rootDirectory)"])
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and removes the socket.
+    public func shutdown() async {
+        logger.info("berthd shutting down")
+        await server.shutdown()
+    }
+
+    private static func registerRuntime(_ router: inout Router, _ runtime: RuntimeService) {
+        router.unary("/runtime.v1.RuntimeService/Version") { (request: Runtime_V1_VersionRequest) in runtime.version(request) }
+        router.unary("/runtime.v1.RuntimeService/Status") { (request: Runtime_V1_StatusRequest) in runtime.status(request) }
+        router.unary("/runtime.v1.RuntimeService/RuntimeConfig") { (request: Runtime_V1_RuntimeConfigRequest) in
+            runtime.runtimeConfig(request)
+        }
+        router.registerUnimplemented(CRIMethods.runtime, except: [
+            "/runtime.v1.RuntimeService/Version", "/runtime.v1.RuntimeService/Status", "/runtime.v1.RuntimeService/RuntimeConfig",
+        ])
+    }
+
+    private static func registerImages(_ router: inout Router, _ images: ImageService) {
+        router.unary("/runtime.v1.ImageService/PullImage") { (request: Runtime_V1_PullImageRequest) in
+            try await images.pullImage(request)
+        }
+        router.unary("/runtime.v1.ImageService/ImageStatus") { (request: Runtime_V1_ImageStatusRequest) in
+            try await images.imageStatus(request)
+        }
+        router.unary("/runtime.v1.ImageService/ListImages") { (request: Runtime_V1_ListImagesRequest) in
+            await images.listImages(request)
+        }
+        router.unary("/runtime.v1.ImageService/RemoveImage") { (request: Runtime_V1_RemoveImageRequest) in
+            try await images.removeImage(request)
+        }
+        router.unary("/runtime.v1.ImageService/ImageFsInfo") { (request: Runtime_V1_ImageFsInfoRequest) in
+            try await images.imageFsInfo(request)
+        }
+        router.registerUnimplemented(CRIMethods.image, except: [
+            "/runtime.v1.ImageService/PullImage", "/runtime.v1.ImageService/ImageStatus", "/runtime.v1.ImageService/ListImages",
+            "/runtime.v1.ImageService/RemoveImage", "/runtime.v1.ImageService/ImageFsInfo",
+        ])
+        router.register("/berth.v1.ImageService/PullImageProgress") { request in
+            let pull: Runtime_V1_PullImageRequest = try decodeMessage(request.body, path: "/berth.v1.ImageService/PullImageProgress")
+            return .stream(ProgressStream.run { sink in
+                let response = try await images.pullImage(pull, progress: sink)
+                return ["imageRef": response.imageRef]
+            })
+        }
+        router.register("/berth.v1.ImageService/ImportImage") { request in
+            let body = try decodeJSON(ImportRequest.self, request.body, path: "berth.v1.ImageService/ImportImage")
+            let records = try await images.importImage(path: body.path, name: body.name?.isEmpty == false ? body.name : nil)
+            let reply = ImportResponse(images: records.map { .init(id: $0.id.description, repoTags: $0.repoTags) })
+            return .json(status: 200, body: try encodeJSON(reply))
+        }
+    }
+}
+
+/// Body of the Berth extension `ImportImage`.
+struct ImportRequest: Codable {
+    var path: String
+    var name: String?
+}
+
+struct ImportResponse: Codable {
+    struct Image: Codable {
+        var id: String
+        var repoTags: [String]
+    }
+
+    var images: [Image]
+}
+
+func decodeJSON<T: Decodable>(_ type: T.Type, _ body: [UInt8], path: String) throws(BerthError) -> T {
+    do {
+        return try JSONDecoder().decode(type, from: Data(body))
+    } catch {
+        throw BerthError(.invalidArgument, "\(path): invalid request body: \(error)")
+    }
+}
+
+func encodeJSON(_ value: some Encodable) throws(BerthError) -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    do {
+        return Array(try encoder.encode(value))
+    } catch {
+        throw BerthError(.internal, "encode reply: \(error)")
+    }
+}

@@ -1,0 +1,113 @@
+import BerthBase
+import BerthClient
+import Foundation
+import Testing
+
+/// What `make test` provides: the built binaries and a registry holding the test images.
+enum TestEnvironment {
+    static let bin = ProcessInfo.processInfo.environment["BERTH_BIN"]
+    static let registry = ProcessInfo.processInfo.environment["BERTH_TEST_REGISTRY"] ?? ""
+    static let images = ProcessInfo.processInfo.environment["BERTH_TEST_IMAGES"]
+    static var ready: Bool { bin != nil && !registry.isEmpty && getuid() == 0 }
+    static let reason: Comment = "needs root, BERTH_BIN and BERTH_TEST_REGISTRY (run through `make test`)"
+
+    static func binary(_ name: String) -> String { "\(bin ?? ".build/debug")/\(name)" }
+}
+
+/// A real berthd in a temporary directory of its own, configured for the test registry.
+final class Berthd: @unchecked Sendable {
+    let directory: String
+    let extraConfig: String
+    private(set) var process: Process?
+    let client: BerthClient
+
+    var socket: String { "\(directory)/state/berth.sock" }
+    var root: String { "\(directory)/root" }
+    var configPath: String { "\(directory)/config.toml" }
+
+    init(extraConfig: String = "") throws {
+        directory = "/tmp/berth-it-\(UInt32.random(in: 0 ... .max))"
+        self.extraConfig = extraConfig
+        try FileSystem.makeDirectory(directory)
+        let config = """
+            root = "\(directory)/root"
+            state = "\(directory)/state"
+            log_level = "debug"
+            [api]
+            socket = "\(directory)/state/berth.sock"
+            [registry.hosts."\(TestEnvironment.registry)"]
+            plain_http = true
+            \(extraConfig)
+            """
+        try FileSystem.atomicWrite(Array(config.utf8), to: "\(directory)/config.toml")
+        client = BerthClient(socketPath: "\(directory)/state/berth.sock")
+        try start()
+    }
+
+    /// Starts berthd and waits until its socket answers.
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.binary("berthd"))
+        process.arguments = ["--config", configPath]
+        let log = FileHandle(forWritingAtPath: "\(directory)/berthd.log") ?? {
+            FileManager.default.createFile(atPath: "\(directory)/berthd.log", contents: nil)
+            return FileHandle(forWritingAtPath: "\(directory)/berthd.log")
+        }()
+        log?.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        self.process = process
+        for _ in 0..<200 {
+            if FileSystem.exists(socket) { return }
+            guard process.isRunning else { break }
+            usleep(50_000)
+        }
+        throw BerthError(.unavailable, "berthd did not start: \(log())")
+    }
+
+    /// Stops berthd with `signal` and waits for it to exit; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32 {
+        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    /// Stops berthd and removes everything it had.
+    func destroy() async {
+        await client.close()
+        stop()
+        try? FileSystem.removeTree(directory)
+    }
+
+    func log() -> String {
+        ((try? FileSystem.read("\(directory)/berthd.log")) ?? nil).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    /// Names in a directory under the root (e.g. `snapshots/layers`), ignoring dot files.
+    func entries(_ path: String) -> [String] {
+        FileSystem.list("\(root)/\(path)").filter { !$0.hasPrefix(".") }.sorted()
+    }
+}
+
+/// Runs a berthctl command against a daemon; returns its exit status and output.
+func berthctl(_ daemon: Berthd, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: TestEnvironment.binary("berthctl"))
+    process.arguments = ["--socket", daemon.socket] + arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+/// A test registry reference.
+func ref(_ name: String) -> String { "\(TestEnvironment.registry)/\(name)" }
