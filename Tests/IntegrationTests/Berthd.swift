@@ -41,27 +41,33 @@ final class Berthd: @unchecked Sendable {
             """
         try FileSystem.atomicWrite(Array(config.utf8), to: "\(directory)/config.toml")
         client = BerthClient(socketPath: "\(directory)/state/berth.sock")
-        try start()
     }
 
-    /// Starts berthd and waits until its socket answers.
-    func start() throws {
+    /// A daemon started and answering on its socket.
+    static func started(extraConfig: String = "") async throws -> Berthd {
+        let daemon = try Berthd(extraConfig: extraConfig)
+        try await daemon.start()
+        return daemon
+    }
+
+    /// Starts berthd and waits until it answers on its socket (a socket file alone may be
+    /// left over from a killed daemon).
+    func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.binary("berthd"))
         process.arguments = ["--config", configPath]
-        let log = FileHandle(forWritingAtPath: "\(directory)/berthd.log") ?? {
-            FileManager.default.createFile(atPath: "\(directory)/berthd.log", contents: nil)
-            return FileHandle(forWritingAtPath: "\(directory)/berthd.log")
-        }()
-        log?.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
+        let logPath = "\(directory)/berthd.log"
+        if !FileSystem.exists(logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let logHandle = FileHandle(forWritingAtPath: logPath)
+        logHandle?.seekToEndOfFile()
+        process.standardError = logHandle
+        process.standardOutput = logHandle
         try process.run()
         self.process = process
         for _ in 0..<200 {
-            if FileSystem.exists(socket) { return }
             guard process.isRunning else { break }
-            usleep(50_000)
+            if FileSystem.exists(socket), (try? await client.version()) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw BerthError(.unavailable, "berthd did not start: \(log())")
     }
@@ -79,6 +85,12 @@ final class Berthd: @unchecked Sendable {
     /// Stops berthd and removes everything it had.
     func destroy() async {
         await client.close()
+        stop()
+        try? FileSystem.removeTree(directory)
+    }
+
+    // A test that fails half-way still leaves no daemon and no directory behind.
+    deinit {
         stop()
         try? FileSystem.removeTree(directory)
     }

@@ -7,7 +7,7 @@ import Testing
 @Suite(.enabled(if: TestEnvironment.ready, TestEnvironment.reason), .serialized)
 struct DaemonTests {
     @Test func sigtermStopsGracefullyAndRemovesTheSocket() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let version = try await daemon.client.version()
         #expect(version.runtimeName == "berth")
         #expect(daemon.stop(signal: SIGTERM) == 0)
@@ -54,7 +54,7 @@ struct DaemonTests {
     }
 
     @Test func badRequestsChangeNothing() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let client = daemon.client
         let cases: [(path: String, body: String, code: String)] = [
             ("/runtime.v1.ImageService/PullImage", "{\"image\": ", "invalid_argument"),
@@ -79,7 +79,7 @@ struct DaemonTests {
 
     @Test func importsALayoutDirectoryAndArchive() async throws {
         let images = try #require(TestEnvironment.images)
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let archive = "\(daemon.directory)/busybox.tar"
         let tool = Process()
         tool.executableURL = URL(fileURLWithPath: TestEnvironment.binary("berth-testimages"))
@@ -105,7 +105,7 @@ struct DaemonTests {
     }
 
     @Test func berthctlPullImagesInspectRemove() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let image = ref("busybox-user-www-data:latest")
         let pull = try berthctl(daemon, ["pull", image])
         #expect(pull.status == 0, "\(pull.stderr)")
@@ -130,7 +130,7 @@ struct DaemonTests {
         #expect(remove.stdout.contains("Deleted"))
         #expect(try berthctl(daemon, ["images", "-q"]).stdout.isEmpty)
 
-        let bad = try berthctl(daemon, ["pull", "UPPER/case"])
+        let bad = try berthctl(daemon, ["pull", "busybox:bad tag"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("invalid"))
         await daemon.destroy()

@@ -7,7 +7,7 @@ import Testing
 @Suite(.enabled(if: TestEnvironment.ready, TestEnvironment.reason), .serialized)
 struct ImagePullTests {
     @Test func pullListInspectRemoveLeavesNothing() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let image = ref("busybox:latest")
         let id = try await daemon.client.pullImage(image)
         #expect(id.hasPrefix("sha256:"))
@@ -33,7 +33,7 @@ struct ImagePullTests {
     }
 
     @Test func layersAreUnpackedOnceAndShared() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         _ = try await daemon.client.pullImage(ref("busybox-distinct-1"))
         _ = try await daemon.client.pullImage(ref("busybox-distinct-2"))
         // Both images share the busybox base layer: three layer directories, not four.
@@ -48,7 +48,7 @@ struct ImagePullTests {
     }
 
     @Test func concurrentPullsOfImagesSharingLayers() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let client = daemon.client
         try await withThrowingTaskGroup(of: String.self) { group in
             for name in ["busybox-distinct-1", "busybox-distinct-2", "busybox-distinct-3", "busybox", "busybox-user-1002"] {
@@ -63,7 +63,7 @@ struct ImagePullTests {
     }
 
     @Test func removeDuringPullOfSharedImageKeepsTheLayer() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let client = daemon.client
         _ = try await client.pullImage(ref("busybox-distinct-1"))
         async let pulled = client.pullImage(ref("busybox-distinct-2"))
@@ -76,7 +76,7 @@ struct ImagePullTests {
     }
 
     @Test func mirrorServesAnotherRegistryUnderItsOriginalName() async throws {
-        let daemon = try Berthd(extraConfig: """
+        let daemon = try await Berthd.started(extraConfig: """
             [registry.hosts."registry.k8s.io"]
             mirrors = ["http://127.0.0.1:1", "http://\(TestEnvironment.registry)"]
             """)
@@ -88,7 +88,7 @@ struct ImagePullTests {
     }
 
     @Test func killedMidPullLeavesAConsistentStoreAndTheNextPullSucceeds() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         let client = daemon.client
         let image = ref("large:latest")
         let pull = Task { try await client.pullImage(image) }
@@ -100,7 +100,7 @@ struct ImagePullTests {
         #expect(daemon.stop(signal: SIGKILL) == SIGKILL)
         _ = await pull.result
 
-        try daemon.start()
+        try await daemon.start()
         #expect(daemon.entries("content/ingest").isEmpty)
         #expect(daemon.entries("snapshots/staging").isEmpty)
         #expect(try await client.listImages().isEmpty)
@@ -116,7 +116,7 @@ struct ImagePullTests {
     }
 
     @Test func failedPullsLeaveNothingBehind() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         await #expect(throws: BerthError.self) { try await daemon.client.pullImage(ref("no-such-image:latest")) }
         let zeros = String(repeating: "0", count: 64)
         await #expect(throws: BerthError.self) { try await daemon.client.pullImage(ref("busybox@sha256:\(zeros)")) }
@@ -134,7 +134,7 @@ struct ImagePullTests {
     }
 
     @Test func expiredDeadlineFailsWithDeadlineExceeded() async throws {
-        let daemon = try Berthd()
+        let daemon = try await Berthd.started()
         do {
             _ = try await daemon.client.pullImage(ref("large:latest"), timeout: .milliseconds(50))
             Issue.record("pull finished within 50 ms")
