@@ -115,7 +115,7 @@ times=()
 for _ in $(seq "$runs"); do
     rm -rf "$work/tar"; mkdir "$work/tar"
     start=$(now)
-    for l in $layers; do tar -xzf "$l" -C "$work/tar"; done
+    for l in $layers; do tar --warning=no-unknown-keyword -xzf "$l" -C "$work/tar"; done
     times+=("$(echo "$(now) - $start" | bc)")
 done
 rm -rf "$work/tar"
