@@ -122,7 +122,10 @@ let package = Package(
             "BerthConfig", "BerthBase", "OCIImage", "Registry",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "BerthServerTests", dependencies: ["BerthServer"]),
+        .testTarget(name: "BerthServerTests", dependencies: [
+            "BerthServer", "BerthClient", "BerthBase", "CRI",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: ["BerthClient", "CRI"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
