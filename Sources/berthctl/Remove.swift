@@ -39,9 +39,8 @@ struct Remove: AsyncParsableCommand {
                     failures.append(error)
                 }
             }
-            if let first = failures.first {
-                throw failures.count == 1 ? first : BerthError(first.code, "\(failures.count) images could not be removed")
-            }
+            // Each failure was already reported above; only the exit status is left to set.
+            if !failures.isEmpty { throw ExitCode.failure }
         }
     }
 
