@@ -47,9 +47,6 @@ struct Berthd: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "berthd")
-        // Pulls run blocking work on short-lived threads; without a cap glibc gives each its
-        // own malloc arena, and the daemon keeps their memory long after the pull.
-        mallopt(M_ARENA_MAX, 2)
 
         let daemon: Daemon
         do {
