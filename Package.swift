@@ -41,9 +41,12 @@ let package = Package(
         // Images: pure policy first, then mechanism.
         .target(name: "ImageReference", dependencies: ["BerthBase"]),
         .target(name: "OCIImage", dependencies: ["BerthBase"]),
-        .target(name: "ContentStore", dependencies: ["BerthBase", "OCIImage"]),
+        .target(name: "ContentStore", dependencies: [
+            "BerthBase", "OCIImage",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Registry", dependencies: [
-            "BerthBase", "OCIImage", "ImageReference", "CCurl",
+            "BerthBase", "OCIImage", "ImageReference", "ContentStore", "CCurl",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Unpack", dependencies: ["BerthBase", "CArchive", "CXattr"]),
@@ -114,8 +117,11 @@ let package = Package(
         .testTarget(name: "BerthBaseTests", dependencies: ["BerthBase"]),
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference"]),
         .testTarget(name: "OCIImageTests", dependencies: ["OCIImage"]),
-        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "BerthBase", "OCIImage"]),
+        .testTarget(name: "RegistryTests", dependencies: [
+            "Registry", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr"]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr"]),
         .testTarget(name: "BerthConfigTests", dependencies: [
@@ -126,7 +132,7 @@ let package = Package(
             "BerthServer", "BerthClient", "BerthBase", "CRI",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthClient", "CRI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthClient", "BerthBase", "CRI"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
