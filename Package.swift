@@ -122,7 +122,8 @@ let package = Package(
             "Registry", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr"]),
+        .target(name: "TestSupport", dependencies: ["CArchive"], path: "Tests/TestSupport"),
+        .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr", "TestSupport"]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr"]),
         .testTarget(name: "BerthConfigTests", dependencies: [
             "BerthConfig", "BerthBase", "OCIImage", "Registry",
@@ -132,7 +133,10 @@ let package = Package(
             "BerthServer", "BerthClient", "BerthBase", "CRI",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthClient", "BerthBase", "CRI"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]

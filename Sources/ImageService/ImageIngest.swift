@@ -179,7 +179,7 @@ struct ImageIngest: Sendable {
                     try LayerUnpacker.unpack(blob: blobPath, into: staging, cancel: flag)
                 }
                 guard result.diffID == diffID else {
-                    throw BerthError(.invalidArgument, "uncompressed content is \(result.diffID) but the image config says \(diffID)")
+                    throw BerthError(.invalidArgument, "uncompressed content is \(result.diffID) but the image config's diff_id is \(diffID)")
                 }
                 try layers.commit(staging: staging, as: chainID, metadata: LayerMetadata(chainID: chainID, diffID: diffID, size: result.uncompressedSize))
                 logger.debug("unpacked layer", metadata: [

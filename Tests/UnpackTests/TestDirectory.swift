@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CXattr
 import Foundation
+import TestSupport
 
 /// A temporary directory removed when the test ends.
 final class TestDirectory {

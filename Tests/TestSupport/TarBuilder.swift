@@ -5,45 +5,66 @@ import CArchive
 import Foundation
 
 /// One entry of a test layer.
-struct TarEntry {
-    var path: String
-    var type: mode_t = S_IFREG
-    var mode: mode_t = 0o644
-    var uid: Int64 = 0
-    var gid: Int64 = 0
-    var mtime: (Int, Int) = (1_700_000_000, 0)
-    var atime: (Int, Int)?
-    var data: [UInt8] = []
-    var symlink: String?
-    var hardlink: String?
-    var device: (major: UInt32, minor: UInt32)?
-    var xattrs: [(String, [UInt8])] = []
+public struct TarEntry: Sendable {
+    public var path: String
+    public var type: mode_t = S_IFREG
+    public var mode: mode_t = 0o644
+    public var uid: Int64 = 0
+    public var gid: Int64 = 0
+    public var mtime: (Int, Int) = (1_700_000_000, 0)
+    public var atime: (Int, Int)?
+    public var data: [UInt8] = []
+    public var symlink: String?
+    public var hardlink: String?
+    public var device: (major: UInt32, minor: UInt32)?
+    public var xattrs: [(String, [UInt8])] = []
 
-    static func file(_ path: String, _ text: String = "", mode: mode_t = 0o644) -> TarEntry {
+    public init(
+        path: String, type: mode_t = S_IFREG, mode: mode_t = 0o644, uid: Int64 = 0, gid: Int64 = 0,
+        mtime: (Int, Int) = (1_700_000_000, 0), atime: (Int, Int)? = nil, data: [UInt8] = [],
+        symlink: String? = nil, hardlink: String? = nil, device: (major: UInt32, minor: UInt32)? = nil,
+        xattrs: [(String, [UInt8])] = []
+    ) {
+        self.path = path
+        self.type = type
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.mtime = mtime
+        self.atime = atime
+        self.data = data
+        self.symlink = symlink
+        self.hardlink = hardlink
+        self.device = device
+        self.xattrs = xattrs
+    }
+
+    public static func file(_ path: String, _ text: String = "", mode: mode_t = 0o644) -> TarEntry {
         TarEntry(path: path, mode: mode, data: Array(text.utf8))
     }
-    static func directory(_ path: String, mode: mode_t = 0o755) -> TarEntry {
+    public static func directory(_ path: String, mode: mode_t = 0o755) -> TarEntry {
         TarEntry(path: path, type: S_IFDIR, mode: mode)
     }
-    static func symlink(_ path: String, to target: String) -> TarEntry {
+    public static func symlink(_ path: String, to target: String) -> TarEntry {
         TarEntry(path: path, type: S_IFLNK, mode: 0o777, symlink: target)
     }
-    static func hardlink(_ path: String, to target: String) -> TarEntry {
+    public static func hardlink(_ path: String, to target: String) -> TarEntry {
         TarEntry(path: path, hardlink: target)
     }
 }
 
-enum TarFormat: String, CaseIterable, Sendable { case ustar, pax }
-enum TarCompression: String, CaseIterable, Sendable { case none, gzip, zstd }
+public enum TarFormat: String, CaseIterable, Sendable { case ustar, pax }
+public enum TarCompression: String, CaseIterable, Sendable { case none, gzip, zstd }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
-/// Writes test layers with libarchive's writer, as image build tools do.
-enum TarBuilder {
-    static func write(_ entries: [TarEntry], to path: String, format: TarFormat = .pax, compression: TarCompression = .none) throws {
+/// Writes test layers with libarchive's writer, as image build tools do. Shared by the
+/// unpacker's tests and the daemon's hostile-image tests.
+public enum TarBuilder {
+    public static func write(_ entries: [TarEntry], to path: String, format: TarFormat = .pax, compression: TarCompression = .none) throws {
         guard let archive = archive_write_new() else { throw TestFailure("archive_write_new") }
         defer { archive_write_free(archive) }
         switch format {
@@ -93,8 +114,8 @@ enum TarBuilder {
 }
 
 /// Hand-made tar bytes, for headers libarchive's writer does not produce (pax `atime`).
-enum RawTar {
-    static func header(name: String, type: UInt8, size: Int, mode: Int = 0o644, mtime: Int = 1_700_000_000) -> [UInt8] {
+public enum RawTar {
+    public static func header(name: String, type: UInt8, size: Int, mode: Int = 0o644, mtime: Int = 1_700_000_000) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, at offset: Int) {
             for (index, byte) in text.utf8.enumerated() { block[offset + index] = byte }
@@ -118,12 +139,12 @@ enum RawTar {
         return block
     }
 
-    static func padded(_ data: [UInt8]) -> [UInt8] {
+    public static func padded(_ data: [UInt8]) -> [UInt8] {
         data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
     }
 
     /// One regular file preceded by a pax extended header holding `records`.
-    static func file(_ name: String, _ data: [UInt8], pax records: [(String, String)]) -> [UInt8] {
+    public static func file(_ name: String, _ data: [UInt8], pax records: [(String, String)]) -> [UInt8] {
         var pax: [UInt8] = []
         for (key, value) in records {
             let body = " \(key)=\(value)\n"
