@@ -104,7 +104,7 @@ import Testing
             }
         }) { server, _ in
             let result = try await curl(socket: server.socketPath, path: Self.events,
-                                        arguments: ["-X", "POST", "-H", "Grpc-Timeout: 300m", "--data", "{}"])
+                                        arguments: ["-X", "POST", "-H", "Grpc-Timeout: 2S", "--data", "{}"])
             #expect(result.status == 200)
             let lines = result.body.split(separator: "\n")
             #expect(lines.first == #"{"n":1}"#)
