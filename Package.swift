@@ -124,7 +124,7 @@ let package = Package(
         ]),
         .target(name: "TestSupport", dependencies: ["CArchive"], path: "Tests/TestSupport"),
         .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr", "TestSupport"]),
-        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr"]),
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr", "TestSupport"]),
         .testTarget(name: "BerthConfigTests", dependencies: [
             "BerthConfig", "BerthBase", "OCIImage", "Registry",
             .product(name: "Logging", package: "swift-log"),

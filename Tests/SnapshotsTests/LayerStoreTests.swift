@@ -3,6 +3,7 @@ import Glibc
 #endif
 import BerthBase
 import Foundation
+import TestSupport
 import Testing
 @testable import Snapshots
 

@@ -4,6 +4,7 @@ import Glibc
 import BerthBase
 import CXattr
 import Foundation
+import TestSupport
 import Testing
 @testable import Snapshots
 

@@ -4,26 +4,7 @@ import Glibc
 import BerthBase
 import Foundation
 import Snapshots
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A temporary directory removed when the test ends.
-final class TestDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/berth-snap-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp: \(errno)") }
-        path = String(cString: made)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-let isRoot = geteuid() == 0
+import TestSupport
 
 func chainID(_ index: Int) -> Digest { SHA256Hasher.digest(Array("layer-\(index)".utf8)) }
 

@@ -5,21 +5,6 @@ import CXattr
 import Foundation
 import TestSupport
 
-/// A temporary directory removed when the test ends.
-final class TestDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/berth-unpack-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp: \(errno)") }
-        path = String(cString: made)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-}
-
 /// lstat, or nil when nothing is there.
 func status(_ path: String) -> stat? {
     var info = stat()
@@ -36,4 +21,3 @@ func contents(_ path: String) -> [UInt8]? {
     FileManager.default.contents(atPath: path).map(Array.init)
 }
 
-let isRoot = geteuid() == 0
