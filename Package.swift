@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: [
             "Registry", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["CArchive"], path: "Tests/TestSupport"),
         .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr", "TestSupport"]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr", "TestSupport"]),
