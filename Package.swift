@@ -58,6 +58,7 @@ let package = Package(
         ]),
 
         // Runtime.
+        .target(name: "ShimPlan", dependencies: ["BerthBase"]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI",
             .product(name: "Logging", package: "swift-log"),
