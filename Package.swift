@@ -58,6 +58,7 @@ let package = Package(
         ]),
 
         // Runtime.
+        .target(name: "RuntimeSpec"),
         .target(name: "ShimPlan", dependencies: ["BerthBase"]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI",
