@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CSeccomp", path: "Shims/CSeccomp"),
         .systemLibrary(name: "CCap", path: "Shims/CCap"),
         .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
+        .systemLibrary(name: "CLinux", path: "Shims/CLinux"),
         .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         // Foundations shared by every module.
@@ -59,7 +60,16 @@ let package = Package(
 
         // Runtime.
         .target(name: "RuntimeSpec"),
+        .target(name: "RuntimeState", dependencies: [
+            "BerthBase", "CRI",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ShimPlan", dependencies: ["BerthBase"]),
+        .target(name: "NativeRuntime", dependencies: [
+            "BerthBase", "CLinux", "CXattr", "RuntimeState", "ShimPlan",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI",
             .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,75 @@
+import BerthBase
+import Glibc
+
+/// The files and mounts a pod keeps on the host for its containers: `/etc/hosts`,
+/// `/etc/resolv.conf`, `/etc/hostname`, and a tmpfs for `/dev/shm`.
+public struct PodFiles: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public var hosts: String { "\(directory)/hosts" }
+    public var resolvConf: String { "\(directory)/resolv.conf" }
+    public var hostname: String { "\(directory)/hostname" }
+    public var shm: String { "\(directory)/shm" }
+
+    public func write(hosts: String, resolvConf: String, hostname: String) throws(BerthError) {
+        try FileSystem.makeDirectory(directory, mode: 0o711)
+        try FileSystem.atomicWrite(Array(hosts.utf8), to: self.hosts)
+        try FileSystem.atomicWrite(Array(resolvConf.utf8), to: self.resolvConf)
+        try FileSystem.atomicWrite(Array((hostname + "\n").utf8), to: self.hostname)
+    }
+
+    /// Mounts the pod's `/dev/shm` (64 MiB, as containerd sizes it).
+    public func mountShm(sizeBytes: Int64 = 64 << 20) throws(BerthError) {
+        try FileSystem.makeDirectory(shm, mode: 0o755)
+        let flags = UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        guard mount("shm", shm, "tmpfs", flags, "mode=1777,size=\(sizeBytes)") == 0 else {
+            throw BerthError(.internal, "mount pod shm at \(shm): \(FileSystem.errnoText())")
+        }
+    }
+
+    /// Unmounts the pod's `/dev/shm` if it is mounted; a missing mount is fine.
+    public func unmountShm() throws(BerthError) {
+        guard isMountPoint(shm) else { return }
+        guard umount2(shm, Int32(MNT_DETACH)) == 0 || errno == EINVAL || errno == ENOENT else {
+            throw BerthError(.internal, "unmount pod shm at \(shm): \(FileSystem.errnoText())")
+        }
+    }
+
+    /// Removes the pod's directory, unmounting its shm first.
+    public func remove() throws(BerthError) {
+        try unmountShm()
+        try FileSystem.removeTree(directory)
+    }
+}
+
+/// Whether `path` is the mount point of a mount in this mount namespace.
+public func isMountPoint(_ path: String) -> Bool {
+    guard let bytes = try? FileSystem.read("/proc/self/mountinfo") else { return false }
+    let text = String(decoding: bytes, as: UTF8.self)
+    for line in text.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        if fields.count > 4, unescapeMountPath(fields[4]) == path { return true }
+    }
+    return false
+}
+
+/// Mount points in mountinfo escape space, tab, newline and backslash as octal.
+func unescapeMountPath(_ field: Substring) -> String {
+    guard field.contains("\\") else { return String(field) }
+    var bytes: [UInt8] = []
+    var iterator = Array(field.utf8)[...]
+    while let byte = iterator.popFirst() {
+        if byte == UInt8(ascii: "\\"), iterator.count >= 3,
+           let value = UInt8(String(decoding: iterator.prefix(3), as: UTF8.self), radix: 8) {
+            bytes.append(value)
+            iterator = iterator.dropFirst(3)
+        } else {
+            bytes.append(byte)
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

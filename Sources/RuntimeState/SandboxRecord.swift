@@ -1,0 +1,53 @@
+import CRI
+
+/// What Berth keeps about one pod sandbox, persisted on every change.
+public struct SandboxRecord: Codable, Sendable {
+    public enum Phase: String, Codable, Sendable {
+        /// Being set up; a record found in this phase at start-up is a crash to clean up.
+        case creating
+        case ready
+        case notReady
+    }
+
+    public var id: String
+    public var config: ProtoJSON<Runtime_V1_PodSandboxConfig>
+    public var phase: Phase
+    /// Nanoseconds since the epoch.
+    public var createdAt: Int64
+    public var runtimeHandler: String
+    /// The process holding the pod's namespaces.
+    public var infra: ProcessIdentity?
+    /// The pod's cgroup, relative to the cgroup2 mount.
+    public var cgroupPath: String
+    /// The pod's directory under the runtime state directory (hosts, resolv.conf, shm).
+    public var directory: String
+    /// Whether the pod's `/dev/shm` is a tmpfs mounted at `directory/shm`.
+    public var shmMounted: Bool
+    public var hostname: String
+
+    public init(
+        id: String, config: Runtime_V1_PodSandboxConfig, createdAt: Int64, runtimeHandler: String, cgroupPath: String,
+        directory: String, hostname: String
+    ) {
+        self.id = id
+        self.config = ProtoJSON(config)
+        self.phase = .creating
+        self.createdAt = createdAt
+        self.runtimeHandler = runtimeHandler
+        self.cgroupPath = cgroupPath
+        self.directory = directory
+        self.shmMounted = false
+        self.hostname = hostname
+    }
+
+    public var metadata: Runtime_V1_PodSandboxMetadata { config.message.metadata }
+
+    /// The name a sandbox is unique by, as containerd forms it.
+    public var uniqueName: String { Self.uniqueName(metadata) }
+
+    public static func uniqueName(_ metadata: Runtime_V1_PodSandboxMetadata) -> String {
+        "\(metadata.name)_\(metadata.namespace)_\(metadata.uid)_\(metadata.attempt)"
+    }
+
+    public var criState: Runtime_V1_PodSandboxState { phase == .ready ? .sandboxReady : .sandboxNotready }
+}
