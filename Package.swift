@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCap", path: "Shims/CCap"),
         .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
         .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CSpawn", path: "Shims/CSpawn"),
 
         // Foundations shared by every module.
         .target(name: "BerthBase", dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
         ]),
 
         // Runtime.
-        .target(name: "ShimPlan", dependencies: ["BerthBase"]),
+        .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI",
             .product(name: "Logging", package: "swift-log"),
@@ -138,6 +139,7 @@ let package = Package(
             "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "ShimTests", dependencies: ["ShimPlan", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
