@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
         .systemLibrary(name: "CLinux", path: "Shims/CLinux"),
         .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CSpawn", path: "Shims/CSpawn"),
 
         // Foundations shared by every module.
         .target(name: "BerthBase", dependencies: [
@@ -65,7 +66,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ShimPlan", dependencies: ["BerthBase"]),
+        .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "NativeRuntime", dependencies: [
             "BerthBase", "CLinux", "CXattr", "RuntimeState", "ShimPlan",
             .product(name: "Logging", package: "swift-log"),
@@ -149,6 +150,7 @@ let package = Package(
             "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "ShimTests", dependencies: ["ShimPlan", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
