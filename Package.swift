@@ -60,6 +60,9 @@ let package = Package(
         // Runtime.
         .target(name: "RuntimeSpec"),
         .target(name: "ShimPlan", dependencies: ["BerthBase"]),
+        .target(name: "ContainerPolicy", dependencies: [
+            "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
+        ]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI",
             .product(name: "Logging", package: "swift-log"),
@@ -138,6 +141,9 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ContainerPolicyTests", dependencies: [
+            "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
         ]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
