@@ -71,6 +71,9 @@ let package = Package(
             "BerthBase", "CLinux", "CXattr", "RuntimeState", "ShimPlan",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "ContainerPolicy", dependencies: [
+            "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
+        ]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI",
             .product(name: "Logging", package: "swift-log"),
@@ -151,6 +154,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ShimTests", dependencies: ["ShimPlan", "BerthBase", "TestSupport"]),
+        .testTarget(name: "ContainerPolicyTests", dependencies: [
+            "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
+        ]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
