@@ -60,8 +60,10 @@ let package = Package(
         // Runtime.
         .target(name: "RuntimeSpec"),
         .target(name: "ShimPlan", dependencies: ["BerthBase"]),
+        .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
+        .target(name: "Cgroups", dependencies: ["BerthBase", "RuntimeSpec"]),
         .target(name: "RuntimeService", dependencies: [
-            "BerthBase", "CRI",
+            "BerthBase", "CRI", "Cgroups",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -139,6 +141,8 @@ let package = Package(
             "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
