@@ -74,8 +74,10 @@ let package = Package(
         .target(name: "ContainerPolicy", dependencies: [
             "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
         ]),
+        .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
+        .target(name: "Cgroups", dependencies: ["BerthBase", "RuntimeSpec"]),
         .target(name: "RuntimeService", dependencies: [
-            "BerthBase", "CRI",
+            "BerthBase", "CRI", "Cgroups",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -157,6 +159,8 @@ let package = Package(
         .testTarget(name: "ContainerPolicyTests", dependencies: [
             "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
         ]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
