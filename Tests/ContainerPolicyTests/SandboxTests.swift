@@ -138,3 +138,25 @@ import Testing
         #expect(error { try SandboxPolicy.sysctls([name: "1"], hostNetwork: false, hostIPC: false) }?.code == .invalidArgument)
     }
 }
+
+@Suite struct InfraPlanTests {
+    @Test func infraPlan() throws {
+        let decision = try SandboxPolicy.decide(podConfig { $0.linux.sysctls = ["net.ipv4.ip_forward": "1"] },
+                                                sandboxID: "sb1", nodeHostname: "node1")
+        let plan = try ShimPlan(sandbox: decision, stateFile: "/run/berth/sb1/state")
+        #expect(plan.mode == .infra)
+        #expect(plan.namespaces.map(\.kind) == [.pid, .net, .uts, .ipc, .mnt, .cgroup])
+        #expect(plan.namespaces.allSatisfy { $0.path == nil })
+        #expect(plan.cgroup == "/sys/fs/cgroup/berth/sb1")
+        #expect(plan.hostname == "pod-host")
+        #expect(plan.sysctls == [ShimPlan.Sysctl(path: "net/ipv4/ip_forward", value: "1")])
+        #expect(plan.oomScoreAdj == -998)
+        #expect(plan.stateFile == "/run/berth/sb1/state")
+    }
+
+    @Test func hostNetworkInfraSetsNoHostname() throws {
+        let decision = try SandboxPolicy.decide(podConfig { $0.linux.securityContext.namespaceOptions.network = .node },
+                                                sandboxID: "sb1", nodeHostname: "node1")
+        #expect(try ShimPlan(sandbox: decision).hostname == nil)
+    }
+}
