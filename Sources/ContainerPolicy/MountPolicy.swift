@@ -9,12 +9,24 @@ public struct ImageMountRequest: Sendable, Equatable {
     public var image: String
     public var subPath: String
     public var readonly: Bool
+
+    public init(mountIndex: Int, image: String, subPath: String, readonly: Bool) {
+        self.mountIndex = mountIndex
+        self.image = image
+        self.subPath = subPath
+        self.readonly = readonly
+    }
 }
 
 /// An image `Volumes` entry given an empty directory: the daemon creates `hostPath`.
 public struct ImageVolume: Sendable, Equatable {
     public var destination: String
     public var hostPath: String
+
+    public init(destination: String, hostPath: String) {
+        self.destination = destination
+        self.hostPath = hostPath
+    }
 }
 
 /// The container's mounts in containerd's order.

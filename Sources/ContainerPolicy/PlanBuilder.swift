@@ -174,3 +174,22 @@ extension ShimPlan {
                       mode: device.fileMode ?? 0o666, uid: device.uid ?? 0, gid: device.gid ?? 0)
     }
 }
+
+extension ShimPlan {
+    /// The pod infra's plan: its new namespaces, cgroup, hostname (in a new UTS namespace),
+    /// sysctls and OOM score. User-namespace id mappings are not part of a shim plan; the
+    /// daemon writes `decision.uidMappings`/`gidMappings` itself.
+    public init(sandbox decision: SandboxDecision, cgroupRoot: String = "/sys/fs/cgroup", stateFile: String? = nil) throws(BerthError) {
+        self.init(mode: .infra)
+        namespaces = try decision.namespaces.map { namespace throws(BerthError) in
+            ShimPlan.Namespace(try Self.kind(namespace.type), path: namespace.path)
+        }
+        cgroup = cgroupRoot + "/" + decision.cgroupPath
+        if decision.namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
+            hostname = decision.hostname
+        }
+        sysctls = decision.sysctls
+        oomScoreAdj = decision.oomScoreAdj
+        self.stateFile = stateFile
+    }
+}

@@ -31,6 +31,11 @@ public struct ShmMount: Sendable, Equatable {
     public var data: String
     /// MS_NOEXEC | MS_NOSUID | MS_NODEV.
     public var flags: UInt
+
+    public init(data: String, flags: UInt) {
+        self.data = data
+        self.flags = flags
+    }
 }
 
 /// RunPodSandbox policy: validation, the infra's namespaces, sysctls, hostname, the pod's
