@@ -129,6 +129,7 @@ struct monitor_io {
     int out_fd, err_fd;   /* read ends; err_fd -1 with a tty */
     int log_fd;
     int stdin_keep;       /* write end of stdin kept open */
+    int slave_keep;       /* pty slave held until the init exits, -1 without a tty */
     char *exit_tmp;
 };
 int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t started);

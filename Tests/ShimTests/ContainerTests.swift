@@ -142,6 +142,19 @@ struct ContainerTests {
         try fixture.expectGone(report.pids)
     }
 
+    @Test func ttyGivesOneTerminalStream() async throws {
+        let fixture = try Fixture("tty")
+        var plan = fixture.runPlan(["sh", "-c", "test -t 0 && echo in-tty; test -t 1 && echo out-tty; echo err >&2"])
+        plan.tty = true
+        plan.stdin = true
+        let (_, exit) = try await fixture.run(plan)
+        #expect(exit.code == 0)
+        let records = try fixture.logRecords()
+        // The terminal turns newlines into CR LF; the records keep the CR.
+        #expect(records.map(\.text) == ["in-tty\r", "out-tty\r", "err\r"])
+        #expect(records.allSatisfy { $0.stream == "stdout" })
+    }
+
     @Test func idleMonitorStaysSmall() async throws {
         let fixture = try Fixture("pss")
         let report = try await shim().start(fixture.runPlan(["sleep", "30"]), planFile: fixture.file("plan"))
