@@ -83,7 +83,6 @@ struct plan {
 
 /* plan.c */
 int plan_load(struct plan *p, enum shim_mode mode, const char *file);
-void plan_release_buffer(struct plan *p);
 
 /* fail.c: a failure is a stage text and an errno, sent over a pipe from a child. */
 struct failure {
