@@ -1,4 +1,5 @@
 import BerthBase
+import CRI
 import Foundation
 import SwiftProtobuf
 import Yams
@@ -22,11 +23,14 @@ enum ConfigFile {
         _ bytes: [UInt8], as: Message.Type = Message.self, source: String
     ) throws(BerthError) -> Message {
         let tree = try document(bytes, source: source)
-        guard case .object(let fields) = tree else {
+        guard case .object(var fields) = tree else {
             throw BerthError(.invalidArgument, "\(source): expected a mapping of fields at the top, found \(tree.kind)")
         }
+        if Message.self == Runtime_V1_ContainerConfig.self, let envs = fields["envs"] {
+            fields["envs"] = plainEnvironment(envs)
+        }
         do {
-            return try Message(jsonString: tree.prettyJSON())
+            return try Message(jsonString: JSONValue.object(fields).prettyJSON())
         } catch {
             // SwiftProtobuf does not say where it stopped; decoding each top-level field on its
             // own finds the one at fault.
@@ -63,15 +67,27 @@ enum ConfigFile {
         return try JSONValue(yaml: node, source: source)
     }
 
+    /// crictl's configs give `envs` values as text. CRI declares `KeyValue.value` a string, but
+    /// Berth's generated type holds bytes, which proto3-JSON writes as base64; encode the text
+    /// so it arrives unchanged. Once the type is a string again this does nothing.
+    private static func plainEnvironment(_ envs: JSONValue) -> JSONValue {
+        guard type(of: Runtime_V1_KeyValue().value) == Data.self, case .array(let items) = envs else { return envs }
+        return .array(items.map { item in
+            guard case .object(var pair) = item, case .string(let value) = pair["value"] else { return item }
+            pair["value"] = .string(Data(value.utf8).base64EncodedString())
+            return .object(pair)
+        })
+    }
+
     private static func describe(_ error: any Error) -> String {
         guard let error = error as? JSONDecodingError else { return "\(error)" }
         switch error {
         case .unknownField(let name): return "unknown field \"\(name)\""
         case .unrecognizedEnumValue: return "a value that is not one of the field's enum names"
         case .malformedNumber, .numberRange: return "a number that is malformed or out of range"
-        case .malformedString: return "a string that is malformed"
+        case .malformedString: return "expected text (quote values such as 1 or true that are meant as text)"
         case .malformedBool: return "a value that should be true or false"
-        case .failure: return "a value of the wrong type (e.g. a number where text is expected)"
+        case .failure: return "a value of the wrong type (e.g. text where a mapping or list is expected)"
         default: return "\(error)"
         }
     }
