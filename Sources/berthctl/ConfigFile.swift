@@ -23,11 +23,8 @@ enum ConfigFile {
         _ bytes: [UInt8], as: Message.Type = Message.self, source: String
     ) throws(BerthError) -> Message {
         let tree = try document(bytes, source: source)
-        guard case .object(var fields) = tree else {
+        guard case .object(let fields) = tree else {
             throw BerthError(.invalidArgument, "\(source): expected a mapping of fields at the top, found \(tree.kind)")
-        }
-        if Message.self == Runtime_V1_ContainerConfig.self, let envs = fields["envs"] {
-            fields["envs"] = plainEnvironment(envs)
         }
         do {
             return try Message(jsonString: JSONValue.object(fields).prettyJSON())
@@ -65,18 +62,6 @@ enum ConfigFile {
         }
         guard let node else { throw BerthError(.invalidArgument, "\(source): the file is empty") }
         return try JSONValue(yaml: node, source: source)
-    }
-
-    /// crictl's configs give `envs` values as text. CRI declares `KeyValue.value` a string, but
-    /// Berth's generated type holds bytes, which proto3-JSON writes as base64; encode the text
-    /// so it arrives unchanged. Once the type is a string again this does nothing.
-    private static func plainEnvironment(_ envs: JSONValue) -> JSONValue {
-        guard type(of: Runtime_V1_KeyValue().value) == Data.self, case .array(let items) = envs else { return envs }
-        return .array(items.map { item in
-            guard case .object(var pair) = item, case .string(let value) = pair["value"] else { return item }
-            pair["value"] = .string(Data(value.utf8).base64EncodedString())
-            return .object(pair)
-        })
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -59,7 +59,7 @@ import Testing
         #expect(config.command == ["sh", "-c", "echo hi; sleep 1000"])
         let env = try #require(config.envs.first)
         #expect(env.key == "GREETING")
-        #expect(env.value == Data("yes".utf8))
+        #expect(env.value == "yes")
         #expect(config.logPath == "busybox.0.log")
         #expect(config.tty)
         #expect(config.linux.hasSecurityContext)
