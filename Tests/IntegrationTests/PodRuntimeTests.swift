@@ -175,3 +175,40 @@ struct PodRuntimeTests {
 private func fileSize(_ path: String) -> Int {
     ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
 }
+
+/// What a crash leaves half-done is undone at the next start.
+@Suite(.serialized, .enabled(if: TestEnvironment.ready, TestEnvironment.reason))
+struct RecoveryTests {
+    @Test func halfCreatedAndOrphanedStateIsCleanedAtStart() async throws {
+        let daemon = try await Berthd.started()
+        let pod = Pods.sandboxConfig("recovery")
+        let (podID, runningID) = try await Pods.run(daemon, pod: pod, container: Pods.containerConfig("keep", command: ["sleep", "600"]))
+        let halfID = try await daemon.client.createContainer(
+            podSandboxID: podID, config: Pods.containerConfig("half", command: ["true"]), sandboxConfig: pod)
+        daemon.stop(signal: SIGKILL)
+
+        // As if berthd died inside CreateContainer, and left things no record owns.
+        let record = "\(daemon.root)/runtime/containers/\(halfID).json"
+        let text = try #require(try FileSystem.read(record)).map { $0 }
+        let edited = String(decoding: text, as: UTF8.self).replacingOccurrences(of: "\"phase\":\"created\"", with: "\"phase\":\"creating\"")
+        #expect(edited.contains("\"phase\":\"creating\""))
+        try FileSystem.atomicWrite(Array(edited.utf8), to: record)
+        let orphanBundle = "\(daemon.directory)/state/containers/\(String(repeating: "ab", count: 32))"
+        try FileSystem.makeDirectory(orphanBundle)
+        let orphanCgroup = "\(Pods.cgroupMount)/\(daemon.cgroupRoot)/\(String(repeating: "cd", count: 32))"
+        try FileSystem.makeDirectory(orphanCgroup)
+
+        try await daemon.start()
+        #expect(try await daemon.client.listContainers().map(\.id) == [runningID])
+        #expect(!FileSystem.exists("\(daemon.root)/containers/\(halfID)"))
+        #expect(!FileSystem.exists("\(daemon.directory)/state/containers/\(halfID)"))
+        #expect(!FileSystem.exists(orphanBundle))
+        #expect(!FileSystem.exists(orphanCgroup))
+        #expect(try await daemon.client.containerStatus(runningID).status.state == .containerRunning)
+
+        try await daemon.client.removePodSandbox(podID)
+        #expect(Pods.mounts(under: daemon.directory).isEmpty)
+        await daemon.destroy()
+        try? FileManager.default.removeItem(atPath: "\(Pods.cgroupMount)/\(daemon.cgroupRoot)")
+    }
+}
