@@ -277,7 +277,13 @@ enum ImageChecks {
 
     static let imageVolume = Check("images/image volume mounted read-only with sub-path", uses: ["busybox-distinct"]) { harness in
         let reference = harness.reference("busybox-distinct-2:latest")
-        let imageID = try await harness.pull(reference)
+        try await harness.withClean([reference]) {
+            _ = try await harness.pull(reference)
+            try await imageVolumeBody(harness, reference)
+        }
+    }
+
+    private static func imageVolumeBody(_ harness: Harness, _ reference: String) async throws {
         try await harness.withPod("image-volume") { pod in
             var volume = Runtime_V1_Mount()
             volume.containerPath = "/mnt/image"
@@ -292,7 +298,6 @@ enum ImageChecks {
             try expect(outside.code != 0, "the volume shows the image's root, not its etc sub-path")
             let write = try await harness.shell(id, "echo x > /mnt/image/written")
             try expect(write.code != 0, "writing into an image volume succeeded")
-            _ = imageID
         }
         // The whole image, no sub-path: /distinct holds "2".
         try await harness.withPod("image-volume-root") { pod in
