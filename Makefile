@@ -7,7 +7,7 @@ DEBS := libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev
         zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci
 BENCH_DEBS := containerd bc python3
 
-.PHONY: all deps bench-deps build release install run test bench proto clean
+.PHONY: all deps bench-deps build release install run test bench proto clean shim
 
 all: build
 
@@ -17,20 +17,32 @@ deps:
 bench-deps: deps
 	@scripts/install-debs.sh $(BENCH_DEBS)
 
-build: deps
+build: deps shim
 	$(SWIFT) build
+
+## berth-shim is plain C built with cc: SwiftPM links every executable against
+## libswiftCore (swiftrt.o, -lswiftCore), which a tiny per-container monitor must not carry.
+SHIM_SOURCES := $(wildcard Shims/berth-shim/*.c)
+SHIM_HEADERS := $(wildcard Shims/berth-shim/*.h)
+SHIM_CFLAGS ?= -std=c11 -O2 -g -Wall -Wextra
+
+shim: .build/berth-shim
+
+.build/berth-shim: $(SHIM_SOURCES) $(SHIM_HEADERS)
+	@mkdir -p .build
+	$(CC) $(SHIM_CFLAGS) -o $@ $(SHIM_SOURCES) -lcap
 
 # Static Swift runtime: a smaller, faster-starting berthd with less resident memory.
 RELEASE := -c release --static-swift-stdlib
 
-release: deps
+release: deps shim
 	$(SWIFT) build $(RELEASE) --product berthd
 	$(SWIFT) build $(RELEASE) --product berthctl
 
 ## Install berthd and berthctl to $(PREFIX)/bin.
 PREFIX ?= /usr/local
 install: release
-	install -m 0755 .build/release/berthd .build/release/berthctl $(PREFIX)/bin/
+	install -m 0755 .build/release/berthd .build/release/berthctl .build/berth-shim $(PREFIX)/bin/
 
 ## Build, install and start berthd in the foreground on its embedded defaults.
 run: install

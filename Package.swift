@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
         .systemLibrary(name: "CLinux", path: "Shims/CLinux"),
         .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CSpawn", path: "Shims/CSpawn"),
 
         // Foundations shared by every module.
         .target(name: "BerthBase", dependencies: [
@@ -65,13 +66,18 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ShimPlan", dependencies: ["BerthBase"]),
+        .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "NativeRuntime", dependencies: [
             "BerthBase", "CLinux", "CXattr", "RuntimeState", "ShimPlan",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "ContainerPolicy", dependencies: [
+            "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
+        ]),
+        .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
+        .target(name: "Cgroups", dependencies: ["BerthBase", "RuntimeSpec"]),
         .target(name: "RuntimeService", dependencies: [
-            "BerthBase", "CRI",
+            "BerthBase", "CRI", "Cgroups",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -149,6 +155,12 @@ let package = Package(
             "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "ShimTests", dependencies: ["ShimPlan", "BerthBase", "TestSupport"]),
+        .testTarget(name: "ContainerPolicyTests", dependencies: [
+            "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
+        ]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]

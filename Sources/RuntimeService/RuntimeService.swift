@@ -1,4 +1,5 @@
 import BerthBase
+import Cgroups
 import CRI
 import Logging
 

@@ -4,16 +4,35 @@ import BerthBase
 /// always `/sys/fs/cgroup`; hybrid hosts mount it at `/sys/fs/cgroup/unified`) with the
 /// controllers its root offers.
 public struct CgroupMount: Sendable, Equatable {
+    /// Where the cgroup2 filesystem is mounted.
     public var path: String
+    /// The controllers the root's `cgroup.controllers` lists, in its order.
     public var controllers: [String]
+
+    public init(path: String, controllers: [String]) {
+        self.path = path
+        self.controllers = controllers
+    }
+
+    /// The hierarchy rooted at `path` (a real mount, or a directory shaped like one in tests),
+    /// with the controllers its `cgroup.controllers` lists.
+    public init(path: String) {
+        self.init(path: path, controllers: CgroupFiles.words(in: "\(path)/cgroup.controllers"))
+    }
 
     /// Reads the live system; nil when no cgroup2 filesystem is mounted.
     public static func detect() -> CgroupMount? {
         guard let bytes = try? FileSystem.read("/proc/self/mountinfo") else { return nil }
         guard let path = cgroup2MountPoint(mountinfo: String(decoding: bytes, as: UTF8.self)) else { return nil }
-        let controllers = (try? FileSystem.read("\(path)/cgroup.controllers")).flatMap { $0 }
-            .map { String(decoding: $0, as: UTF8.self).split(whereSeparator: \.isWhitespace).map(String.init) } ?? []
-        return CgroupMount(path: path, controllers: controllers)
+        return CgroupMount(path: path)
+    }
+
+    /// The controllers the root offers, for membership tests.
+    public var availableControllers: Set<String> { Set(controllers) }
+
+    /// The cgroup at `path` below this mount (`berth/pod/ctr`; a leading `/` is allowed).
+    public func cgroup(_ path: String) throws(BerthError) -> Cgroup {
+        try Cgroup(mount: self, path: path)
     }
 
     /// The mount point of the first cgroup2 filesystem in a mountinfo text.
@@ -29,17 +48,17 @@ public struct CgroupMount: Sendable, Equatable {
 
     /// mountinfo writes space, tab, newline and backslash as octal escapes.
     static func unescapeMountPath(_ text: String) -> String {
-        var out = ""
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "\\"), iterator.count >= 3,
-               let value = UInt8(String(decoding: iterator.prefix(3), as: UTF8.self), radix: 8) {
-                out.unicodeScalars.append(Unicode.Scalar(value))
-                iterator = iterator.dropFirst(3)
+        var out: [UInt8] = []
+        var rest = Array(text.utf8)[...]
+        while let byte = rest.popFirst() {
+            if byte == UInt8(ascii: "\\"), rest.count >= 3,
+               let value = UInt8(String(decoding: rest.prefix(3), as: UTF8.self), radix: 8) {
+                out.append(value)
+                rest = rest.dropFirst(3)
             } else {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
+                out.append(byte)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,0 +1,343 @@
+/* The three modes. Each opens everything it can before fork; the children run system
+ * calls only and send a failure back over a close-on-exec pipe (EOF means success). */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct ns_rec *find_ns(struct plan *p, int flag) {
+    for (size_t i = 0; i < p->nns; i++)
+        if (p->ns[i].flag == flag) return &p->ns[i];
+    return NULL;
+}
+
+static int open_namespaces(struct plan *p) {
+    for (size_t i = 0; i < p->nns; i++) {
+        if (!p->ns[i].path) continue;
+        p->ns[i].fd = open(p->ns[i].path, O_RDONLY | O_CLOEXEC);
+        if (p->ns[i].fd < 0) return fail("open namespace", p->ns[i].path);
+    }
+    return 0;
+}
+
+static int open_cgroup(struct plan *p) {
+    if (!p->cgroup) return 0;
+    char *procs = concat3(p->cgroup, "/cgroup.procs", "");
+    if (!procs) return fail("open cgroup", p->cgroup);
+    p->cgroup_fd = open(procs, O_WRONLY | O_CLOEXEC);
+    int rc = p->cgroup_fd < 0 ? fail("open", procs) : 0;
+    free(procs);
+    return rc;
+}
+
+static int join_cgroup(struct plan *p) {
+    if (p->cgroup_fd >= 0 && write(p->cgroup_fd, "0", 1) != 1) return fail("join cgroup", p->cgroup);
+    return 0;
+}
+
+/* Joins the namespaces with paths among `flags`, in the order given. */
+static int join_namespaces(struct plan *p, const int *order, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        struct ns_rec *n = find_ns(p, order[i]);
+        if (n && n->fd >= 0 && setns(n->fd, n->flag) != 0) return fail("setns", n->kind);
+    }
+    return 0;
+}
+
+/* The new namespaces among `mask`. */
+static int new_namespaces(struct plan *p, int mask) {
+    int flags = 0;
+    for (size_t i = 0; i < p->nns; i++)
+        if (!p->ns[i].path && (p->ns[i].flag & mask)) flags |= p->ns[i].flag;
+    return flags;
+}
+
+static void reset_signals(void) {
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int write_hostname_sysctls(struct plan *p) {
+    if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) != 0) return fail("sethostname", p->hostname);
+    for (size_t i = 0; i < p->nsysctls; i++)
+        if (write_file(p->sysctls[i].proc_path, p->sysctls[i].value) != 0) return fail("sysctl", p->sysctls[i].path);
+    return 0;
+}
+
+static _Noreturn void child_failed(int errfd) {
+    send_failure(errfd);
+    _exit(127);
+}
+
+static int wait_status(pid_t pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return 125;
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* ---- infra ---- */
+
+static void infra_noop(int sig) { (void)sig; }
+
+static _Noreturn void infra_child(struct plan *p, int errfd) {
+    if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
+    if (join_cgroup(p) != 0 || write_hostname_sysctls(p) != 0) child_failed(errfd);
+    if (p->has_oom && write_oom_score_adj(p->oom_score_adj) != 0) child_failed(errfd);
+    if (chdir("/") != 0) fail("chdir", "/"), child_failed(errfd);
+    /* As PID 1 only signals with a handler are delivered: handle the ones we act on,
+     * ignore the rest. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, noop = {.sa_handler = infra_noop};
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &ign, NULL);
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGCHLD);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGINT);
+    sigaction(SIGCHLD, &noop, NULL);
+    sigaction(SIGTERM, &noop, NULL);
+    sigaction(SIGINT, &noop, NULL);
+    sigprocmask(SIG_SETMASK, &wanted, NULL);
+    if (cap_set_proc(p->caps) != 0) fail("capset", NULL), child_failed(errfd);
+    /* Closing every fd, the failure pipe included, tells the parent we are ready. */
+    close_range(0, ~0U, 0);
+    for (;;) {
+        int sig = sigwaitinfo(&wanted, NULL);
+        if (sig == SIGTERM || sig == SIGINT) _exit(0);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    }
+}
+
+int mode_infra(struct plan *p) {
+    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP,
+                                CLONE_NEWPID, CLONE_NEWNS};
+    if (prepare_security(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0) return -1;
+    if (join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
+    int flags = new_namespaces(p, ~0);
+    if (flags && unshare(flags) != 0) return fail("unshare", "namespaces");
+    char *state_tmp = p->state_file ? concat3(p->state_file, ".tmp", "") : NULL;
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0) return fail("pipe", NULL);
+    pid_t pid = fork();
+    if (pid < 0) return fail("fork", "infra");
+    if (pid == 0) infra_child(p, errpipe[1]);
+    close(errpipe[1]);
+    struct failure f;
+    if (receive_failure(errpipe[0], &f)) {
+        last_failure = f;
+        wait_status(pid);
+        return -1;
+    }
+    if (p->state_file) {
+        char text[32] = "infra ", digits[24];
+        digits[23] = '\0';
+        size_t at = append(text, sizeof text, 6, fmt_u64(digits + 23, (unsigned long long)pid));
+        append(text, sizeof text, at, "\n");
+        if (atomic_write(p->state_file, state_tmp, text, strlen(text)) != 0) {
+            fail("write state file", p->state_file);
+            kill(pid, SIGKILL);
+            wait_status(pid);
+            return -1;
+        }
+    }
+    report_ok(pid, 0);
+    return 0;
+}
+
+/* ---- run ---- */
+
+struct run_fds {
+    int in, out, err;     /* the container's stdio */
+    int slave;            /* pty slave or -1 */
+    int errpipe[2];
+};
+
+static _Noreturn void container_child(struct plan *p, struct run_fds *f) {
+    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP};
+    int errfd = f->errpipe[1];
+    reset_signals();
+    if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
+    if (join_cgroup(p) != 0) child_failed(errfd);
+    if (join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) child_failed(errfd);
+    int flags = CLONE_NEWNS | new_namespaces(p, CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP);
+    if (unshare(flags) != 0) fail("unshare", "namespaces"), child_failed(errfd);
+    if (prepare_root(p) != 0) child_failed(errfd);
+    /* Before pivot_root: the host's /proc/sys answers for our namespaces and is never
+     * among the container's read-only paths. */
+    if (write_hostname_sysctls(p) != 0) child_failed(errfd);
+    if (enter_root(p) != 0) child_failed(errfd);
+    if (apply_limits(p) != 0 || apply_security(p) != 0) child_failed(errfd);
+    if (chdir(p->cwd) != 0) fail("chdir", p->cwd), child_failed(errfd);
+    if (apply_late_seccomp(p) != 0) child_failed(errfd);
+    if (f->slave >= 0 && ioctl(f->slave, TIOCSCTTY, 0) != 0) fail("set controlling terminal", NULL), child_failed(errfd);
+    if (dup2(f->in, 0) < 0 || dup2(f->out, 1) < 0 || dup2(f->err, 2) < 0) fail("dup2", "stdio"), child_failed(errfd);
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    exec_process(p);
+    child_failed(errfd);
+}
+
+static int open_log(const char *path) {
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+static int write_run_state(struct plan *p, const char *tmp, pid_t init, int64_t started) {
+    if (!p->state_file) return 0;
+    char text[128], digits[24];
+    digits[23] = '\0';
+    size_t at = append(text, sizeof text, 0, "init ");
+    at = append(text, sizeof text, at, fmt_u64(digits + 23, (unsigned long long)init));
+    at = append(text, sizeof text, at, "\nmonitor ");
+    at = append(text, sizeof text, at, fmt_u64(digits + 23, (unsigned long long)getpid()));
+    at = append(text, sizeof text, at, "\nstarted ");
+    at = append(text, sizeof text, at, fmt_u64(digits + 23, (unsigned long long)started));
+    at = append(text, sizeof text, at, "\n");
+    if (atomic_write(p->state_file, tmp, text, at) != 0) return fail("write state file", p->state_file);
+    return 0;
+}
+
+/* The monitor: owns the container's pid namespace setup, forks the container, reports. */
+static _Noreturn void monitor(struct plan *p, struct run_fds *f, struct monitor_io *io, const char *state_tmp) {
+    if (setsid() < 0) fail("setsid", NULL), report_failure(&last_failure), _exit(1);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) fail("subreaper", NULL), report_failure(&last_failure), _exit(1);
+    struct ns_rec *pidns = find_ns(p, CLONE_NEWPID);
+    if (pidns && pidns->fd >= 0 && setns(pidns->fd, CLONE_NEWPID) != 0)
+        fail("setns", "pid"), report_failure(&last_failure), _exit(1);
+    if (pidns && !pidns->path && unshare(CLONE_NEWPID) != 0)
+        fail("unshare", "pid"), report_failure(&last_failure), _exit(1);
+    /* Blocked before the container exists so no SIGCHLD is lost; read from a signalfd. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    pid_t child = fork();
+    if (child < 0) fail("fork", "container"), report_failure(&last_failure), _exit(1);
+    if (child == 0) container_child(p, f);
+    close(f->errpipe[1]);
+    if (f->slave >= 0) close(f->slave);
+    else {
+        close(f->out);
+        close(f->err);
+        if (p->stdin_open) close(f->in);
+    }
+    struct failure failure;
+    if (receive_failure(f->errpipe[0], &failure)) {
+        report_failure(&failure);
+        wait_status(child);
+        _exit(1);
+    }
+    close(f->errpipe[0]);
+    int64_t started = now_nanos();
+    if (write_run_state(p, state_tmp, child, started) != 0) {
+        report_failure(&last_failure);
+        kill(child, SIGKILL);
+        wait_status(child);
+        _exit(1);
+    }
+    report_ok(child, getpid());
+    report_close();
+    /* Hold nothing of the caller's: no stdio, no working directory. */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        close(null);
+    }
+    if (chdir("/") != 0) {}
+    _exit(run_monitor(p, io, child, started));
+}
+
+int mode_run(struct plan *p) {
+    if (prepare_security(p) != 0 || prepare_exec(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0)
+        return -1;
+    struct run_fds f = {.in = -1, .out = -1, .err = -1, .slave = -1};
+    struct monitor_io io = {.out_fd = -1, .err_fd = -1, .log_fd = -1, .stdin_keep = -1};
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) return fail("open", "/dev/null");
+    if (p->log && (io.log_fd = open_log(p->log)) < 0) return fail("open log", p->log);
+    if (p->tty) {
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char name[128];
+        if (master < 0) return fail("open pty", NULL);
+        if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, sizeof name) != 0)
+            return fail("prepare pty", NULL);
+        if ((f.slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) return fail("open pty", name);
+        f.in = f.out = f.err = f.slave;
+        io.out_fd = master;
+        if (p->stdin_open) io.stdin_keep = master;
+    } else {
+        int out[2], err[2], in[2];
+        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return fail("pipe", "stdio");
+        io.out_fd = out[0];
+        io.err_fd = err[0];
+        f.out = out[1];
+        f.err = err[1];
+        f.in = null;
+        if (p->stdin_open) {
+            if (pipe2(in, O_CLOEXEC) != 0) return fail("pipe", "stdin");
+            f.in = in[0];
+            io.stdin_keep = in[1];
+        }
+    }
+    if (p->exit_file && !(io.exit_tmp = concat3(p->exit_file, ".tmp", ""))) return fail("prepare", p->exit_file);
+    char *state_tmp = p->state_file ? concat3(p->state_file, ".tmp", "") : NULL;
+    if (pipe2(f.errpipe, O_CLOEXEC) != 0) return fail("pipe", NULL);
+    pid_t pid = fork();
+    if (pid < 0) return fail("fork", "monitor");
+    if (pid == 0) monitor(p, &f, &io, state_tmp);
+    /* The monitor reports on fd 3; this process only needs reaping. */
+    _exit(0);
+}
+
+/* ---- exec ---- */
+
+static _Noreturn void exec_child(struct plan *p, int errfd) {
+    reset_signals();
+    /* Its own process group, so the whole group can be killed on a timeout. */
+    if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
+    if (apply_limits(p) != 0 || apply_security(p) != 0) child_failed(errfd);
+    if (chdir(p->cwd) != 0) fail("chdir", p->cwd), child_failed(errfd);
+    if (apply_late_seccomp(p) != 0) child_failed(errfd);
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    exec_process(p);
+    child_failed(errfd);
+}
+
+int mode_exec(struct plan *p) {
+    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP,
+                                CLONE_NEWPID, CLONE_NEWNS};
+    if (prepare_security(p) != 0 || prepare_exec(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0)
+        return -1;
+    if (join_cgroup(p) != 0 || join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0) return fail("pipe", NULL);
+    pid_t pid = fork();
+    if (pid < 0) return fail("fork", "exec");
+    if (pid == 0) exec_child(p, errpipe[1]);
+    close(errpipe[1]);
+    struct failure f;
+    if (receive_failure(errpipe[0], &f)) {
+        last_failure = f;
+        wait_status(pid);
+        return -1;
+    }
+    report_ok(pid, 0);
+    report_close();
+    exit(wait_status(pid));
+}

@@ -1,0 +1,93 @@
+import BerthBase
+import RuntimeSpec
+
+/// One value for one cgroup v2 interface file, and the controller that provides the file.
+public struct CgroupSetting: Sendable, Equatable {
+    /// The file's name in the cgroup directory (`memory.max`).
+    public var file: String
+    public var value: String
+    /// The controller the file belongs to; nil for `cgroup.*` core files.
+    public var controller: String?
+
+    public init(file: String, value: String, controller: String?) {
+        self.file = file
+        self.value = value
+        self.controller = controller
+    }
+}
+
+/// The translation of the runtime specification's resource limits to cgroup v2 files, as
+/// runc and crun do it.
+public enum CgroupSettings {
+    /// The controllers cgroup v2 has; a `unified` key whose prefix is one of them needs it.
+    static let knownControllers: Set<String> = ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"]
+
+    /// The files to write for `resources`, in order (`unified` last, so it overrides).
+    /// Device rules are not files in cgroup v2 (they are an eBPF program) and are not handled here.
+    public static func settings(for resources: Resources) throws(BerthError) -> [CgroupSetting] {
+        var settings: [CgroupSetting] = []
+        func set(_ file: String, _ value: String, _ controller: String?) {
+            settings.append(CgroupSetting(file: file, value: value, controller: controller))
+        }
+        if let cpu = resources.cpu {
+            if let shares = cpu.shares, shares != 0 { set("cpu.weight", String(cpuWeight(shares: shares)), "cpu") }
+            if cpu.quota != nil || cpu.period != nil {
+                let quota = cpu.quota ?? 0
+                let period = cpu.period.flatMap { $0 == 0 ? nil : $0 } ?? 100_000
+                set("cpu.max", "\(quota > 0 ? String(quota) : "max") \(period)", "cpu")
+            }
+            if let cpus = cpu.cpus, !cpus.isEmpty { set("cpuset.cpus", cpus, "cpuset") }
+            if let mems = cpu.mems, !mems.isEmpty { set("cpuset.mems", mems, "cpuset") }
+        }
+        if let memory = resources.memory {
+            if let limit = memory.limit, let value = limitValue(limit) { set("memory.max", value, "memory") }
+            if let low = memory.reservation, let value = limitValue(low) { set("memory.low", value, "memory") }
+            if let swap = memory.swap, let value = try swapValue(swap: swap, limit: memory.limit ?? 0) {
+                set("memory.swap.max", value, "memory")
+            }
+        }
+        if let pids = resources.pids, pids.limit != 0 {
+            // 0 means unset, as in runc; a negative limit is no limit.
+            set("pids.max", pids.limit > 0 ? String(pids.limit) : "max", "pids")
+        }
+        for hugepage in resources.hugepageLimits ?? [] {
+            guard !hugepage.pageSize.isEmpty, hugepage.pageSize.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw BerthError(.invalidArgument, "hugepage limit: page size \(quoted(hugepage.pageSize)) is not a size like 2MB")
+            }
+            set("hugetlb.\(hugepage.pageSize).max", String(hugepage.limit), "hugetlb")
+        }
+        for (key, value) in (resources.unified ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard !key.isEmpty, !key.contains("/"), !key.contains(".."), !key.utf8.contains(0) else {
+                throw BerthError(.invalidArgument, "unified cgroup setting \(quoted(key.replacingNUL)): not a file name in the cgroup directory")
+            }
+            let prefix = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? key
+            set(key, value, knownControllers.contains(prefix) ? prefix : nil)
+        }
+        return settings
+    }
+
+    /// cgroup v1 CPU shares (2 … 262144) as a cgroup v2 weight (1 … 10000), the OCI formula.
+    public static func cpuWeight(shares: UInt64) -> UInt64 {
+        let shares = min(max(shares, 2), 262_144)
+        return 1 + ((shares - 2) * 9999) / 262_142
+    }
+
+    /// A memory amount: -1 is "max", 0 means unset.
+    static func limitValue(_ value: Int64) -> String? {
+        value == 0 ? nil : value < 0 ? "max" : String(value)
+    }
+
+    /// The specification counts swap as memory+swap (cgroup v1's memsw); cgroup v2 limits swap
+    /// alone, so memory.swap.max is their difference. nil: leave it alone.
+    static func swapValue(swap: Int64, limit: Int64) throws(BerthError) -> String? {
+        if swap == 0 { return nil }
+        if swap < 0 { return "max" }
+        guard limit > 0 else {
+            throw BerthError(.invalidArgument, "memory swap limit \(swap): a swap limit needs a memory limit")
+        }
+        guard swap >= limit else {
+            throw BerthError(.invalidArgument, "memory swap limit \(swap): memory+swap must be at least the memory limit \(limit)")
+        }
+        return String(swap - limit)
+    }
+}
