@@ -19,6 +19,7 @@ bench-deps: deps
 
 build: deps shim
 	$(SWIFT) build
+	install -m 0755 .build/berth-shim "$$($(SWIFT) build --show-bin-path)/berth-shim"
 
 ## berth-shim is plain C built with cc: SwiftPM links every executable against
 ## libswiftCore (swiftrt.o, -lswiftCore), which a tiny per-container monitor must not carry.
@@ -38,6 +39,7 @@ RELEASE := -c release --static-swift-stdlib
 release: deps shim
 	$(SWIFT) build $(RELEASE) --product berthd
 	$(SWIFT) build $(RELEASE) --product berthctl
+	install -m 0755 .build/berth-shim .build/release/berth-shim
 
 ## Install berthd and berthctl to $(PREFIX)/bin.
 PREFIX ?= /usr/local

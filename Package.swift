@@ -68,7 +68,7 @@ let package = Package(
         ]),
         .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "NativeRuntime", dependencies: [
-            "BerthBase", "CLinux", "CXattr", "RuntimeState", "ShimPlan",
+            "BerthBase", "CLinux", "CXattr", "RuntimeSpec", "RuntimeState", "ShimPlan",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ContainerPolicy", dependencies: [
@@ -77,7 +77,8 @@ let package = Package(
         .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
         .target(name: "Cgroups", dependencies: ["BerthBase", "RuntimeSpec"]),
         .target(name: "RuntimeService", dependencies: [
-            "BerthBase", "CRI", "Cgroups",
+            "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "OCIImage", "RuntimeSpec",
+            "RuntimeState", "Seccomp", "ShimPlan", "Snapshots",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -3,8 +3,14 @@
 #ifndef BERTH_CLINUX_H
 #define BERTH_CLINUX_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/sysmacros.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,5 +46,9 @@ static inline int berth_wait_status_exited(int status) { return WIFEXITED(status
 static inline int berth_wait_status_code(int status) { return WEXITSTATUS(status); }
 static inline int berth_wait_status_signaled(int status) { return WIFSIGNALED(status); }
 static inline int berth_wait_status_signal(int status) { return WTERMSIG(status); }
+
+static inline unsigned int berth_major(dev_t dev) { return major(dev); }
+static inline unsigned int berth_minor(dev_t dev) { return minor(dev); }
+static inline int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
 #endif

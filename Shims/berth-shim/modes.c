@@ -229,7 +229,9 @@ static _Noreturn void monitor(struct plan *p, struct run_fds *f, struct monitor_
     if (child < 0) fail("fork", "container"), report_failure(&last_failure), _exit(1);
     if (child == 0) container_child(p, f);
     close(f->errpipe[1]);
-    if (f->slave >= 0) close(f->slave);
+    /* The pty slave stays open here until the init exits: output written just before
+     * the init (the session leader) exits must still be readable from the master. */
+    if (f->slave >= 0) io->slave_keep = f->slave;
     else {
         close(f->out);
         close(f->err);
@@ -267,7 +269,7 @@ int mode_run(struct plan *p) {
     if (prepare_security(p) != 0 || prepare_exec(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0)
         return -1;
     struct run_fds f = {.in = -1, .out = -1, .err = -1, .slave = -1};
-    struct monitor_io io = {.out_fd = -1, .err_fd = -1, .log_fd = -1, .stdin_keep = -1};
+    struct monitor_io io = {.out_fd = -1, .err_fd = -1, .log_fd = -1, .stdin_keep = -1, .slave_keep = -1};
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0) return fail("open", "/dev/null");
     if (p->log && (io.log_fd = open_log(p->log)) < 0) return fail("open log", p->log);

@@ -195,6 +195,9 @@ int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t star
                             exited = 1;
                             status = st;
                             finished = now_nanos();
+                            /* Now only the container's own holders keep the pty open. */
+                            if (io->slave_keep >= 0) close(io->slave_keep);
+                            io->slave_keep = -1;
                         }
                     }
                 }

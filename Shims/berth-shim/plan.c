@@ -348,8 +348,3 @@ int plan_load(struct plan *p, enum shim_mode mode, const char *file) {
     if (!p->cwd) p->cwd = "/";
     return 0;
 }
-
-void plan_release_buffer(struct plan *p) {
-    if (p->buffer) munmap(p->buffer, p->buffer_len);
-    p->buffer = NULL;
-}

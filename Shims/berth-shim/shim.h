@@ -83,7 +83,6 @@ struct plan {
 
 /* plan.c */
 int plan_load(struct plan *p, enum shim_mode mode, const char *file);
-void plan_release_buffer(struct plan *p);
 
 /* fail.c: a failure is a stage text and an errno, sent over a pipe from a child. */
 struct failure {
@@ -129,6 +128,7 @@ struct monitor_io {
     int out_fd, err_fd;   /* read ends; err_fd -1 with a tty */
     int log_fd;
     int stdin_keep;       /* write end of stdin kept open */
+    int slave_keep;       /* pty slave held until the init exits, -1 without a tty */
     char *exit_tmp;
 };
 int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t started);

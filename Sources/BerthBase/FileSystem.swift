@@ -81,6 +81,19 @@ public enum FileSystem {
         return lstat(path, &info) == 0
     }
 
+    /// Whether `path` (symlinks followed) is a directory.
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Whether `path` (symlinks followed) is anything but a directory: what a bind mount of it
+    /// needs as its target is a file.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFDIR
+    }
+
     /// Removes `path` and everything below it; a missing path is not an error.
     public static func removeTree(_ path: String) throws(BerthError) {
         guard exists(path) else { return }

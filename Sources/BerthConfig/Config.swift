@@ -18,6 +18,8 @@ public struct Config: Sendable, Equatable {
     /// The largest request body the API reads.
     public var maxRequestBytes = 16 << 20
     public var registry = RegistryConfiguration()
+    /// The container shim; empty means `berth-shim` beside the berthd executable.
+    public var shimPath = ""
 
     /// Where the daemon looks for its configuration when no path is given.
     public static let defaultPath = "/etc/berth/config.toml"

@@ -34,6 +34,12 @@ enum ConfigFile {
         if var registry = try top.table("registry") {
             try readRegistry(&registry, into: &config.registry)
         }
+        if var runtime = try top.table("runtime") {
+            if let shim = try runtime.string("shim") {
+                config.shimPath = try Validate.directory(shim, key: runtime.keyPath("shim"))
+            }
+            try runtime.finish()
+        }
         try top.finish()
         return config
     }

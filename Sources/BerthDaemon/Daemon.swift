@@ -6,6 +6,7 @@ import Foundation
 import ImageService
 import Logging
 import RuntimeService
+import SwiftProtobuf
 
 /// berthd: the services behind the socket. `run` serves until `shutdown` is called.
 public final class Daemon: Sendable {
@@ -22,7 +23,8 @@ public final class Daemon: Sendable {
         try FileSystem.makeDirectory(config.rootDirectory, mode: 0o711)
         try FileSystem.makeDirectory(config.stateDirectory, mode: 0o711)
         images = try ImageService(root: config.rootDirectory, registry: config.registry, logger: logger)
-        runtime = RuntimeService(logger: logger)
+        runtime = try RuntimeService(
+            root: config.rootDirectory, state: config.stateDirectory, shimPath: Self.shimPath(config), images: images, logger: logger)
         var router = Router()
         Self.registerRuntime(&router, runtime)
         Self.registerImages(&router, images)
@@ -32,8 +34,17 @@ public final class Daemon: Sendable {
         )
     }
 
+    /// The configured shim, or `berth-shim` beside this executable.
+    static func shimPath(_ config: Config) -> String {
+        if !config.shimPath.isEmpty { return config.shimPath }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/usr/local/bin/berthd"
+        return (executable as NSString).deletingLastPathComponent + "/berth-shim"
+    }
+
     /// Starts serving on the socket.
     public func start() async throws(BerthError) {
+        // Containers hold their images' layers: recover them before collecting garbage.
+        await runtime.recover()
         await images.collectGarbage()
         try await server.start()
         logger.info("berthd ready", metadata: ["socket": "\(config.socketPath)", "root": "\(config.rootDirectory)"])
@@ -46,14 +57,38 @@ public final class Daemon: Sendable {
     }
 
     private static func registerRuntime(_ router: inout Router, _ runtime: RuntimeService) {
-        router.unary("/runtime.v1.RuntimeService/Version") { (request: Runtime_V1_VersionRequest) in runtime.version(request) }
-        router.unary("/runtime.v1.RuntimeService/Status") { (request: Runtime_V1_StatusRequest) in runtime.status(request) }
-        router.unary("/runtime.v1.RuntimeService/RuntimeConfig") { (request: Runtime_V1_RuntimeConfigRequest) in
-            runtime.runtimeConfig(request)
+        var implemented: Set<String> = []
+        func method<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+            _ name: String, _ body: @escaping @Sendable (Request) async throws -> Response
+        ) {
+            let path = "/runtime.v1.RuntimeService/\(name)"
+            router.unary(path, body)
+            implemented.insert(path)
         }
-        router.registerUnimplemented(CRIMethods.runtime, except: [
-            "/runtime.v1.RuntimeService/Version", "/runtime.v1.RuntimeService/Status", "/runtime.v1.RuntimeService/RuntimeConfig",
-        ])
+        method("Version") { (request: Runtime_V1_VersionRequest) in runtime.version(request) }
+        method("Status") { (request: Runtime_V1_StatusRequest) in runtime.status(request) }
+        method("RuntimeConfig") { (request: Runtime_V1_RuntimeConfigRequest) in runtime.runtimeConfig(request) }
+        method("RunPodSandbox") { (request: Runtime_V1_RunPodSandboxRequest) in try await runtime.runPodSandbox(request) }
+        method("StopPodSandbox") { (request: Runtime_V1_StopPodSandboxRequest) in try await runtime.stopPodSandbox(request) }
+        method("RemovePodSandbox") { (request: Runtime_V1_RemovePodSandboxRequest) in try await runtime.removePodSandbox(request) }
+        method("PodSandboxStatus") { (request: Runtime_V1_PodSandboxStatusRequest) in try await runtime.podSandboxStatus(request) }
+        method("ListPodSandbox") { (request: Runtime_V1_ListPodSandboxRequest) in await runtime.listPodSandbox(request) }
+        method("CreateContainer") { (request: Runtime_V1_CreateContainerRequest) in try await runtime.createContainer(request) }
+        method("StartContainer") { (request: Runtime_V1_StartContainerRequest) in try await runtime.startContainer(request) }
+        method("StopContainer") { (request: Runtime_V1_StopContainerRequest) in try await runtime.stopContainer(request) }
+        method("RemoveContainer") { (request: Runtime_V1_RemoveContainerRequest) in try await runtime.removeContainer(request) }
+        method("ListContainers") { (request: Runtime_V1_ListContainersRequest) in await runtime.listContainers(request) }
+        method("ContainerStatus") { (request: Runtime_V1_ContainerStatusRequest) in try await runtime.containerStatus(request) }
+        method("UpdateContainerResources") { (request: Runtime_V1_UpdateContainerResourcesRequest) in
+            try await runtime.updateContainerResources(request)
+        }
+        method("ReopenContainerLog") { (request: Runtime_V1_ReopenContainerLogRequest) in try await runtime.reopenContainerLog(request) }
+        method("ExecSync") { (request: Runtime_V1_ExecSyncRequest) in try await runtime.execSync(request) }
+        method("ContainerStats") { (request: Runtime_V1_ContainerStatsRequest) in try await runtime.containerStats(request) }
+        method("ListContainerStats") { (request: Runtime_V1_ListContainerStatsRequest) in await runtime.listContainerStats(request) }
+        method("PodSandboxStats") { (request: Runtime_V1_PodSandboxStatsRequest) in try await runtime.podSandboxStats(request) }
+        method("ListPodSandboxStats") { (request: Runtime_V1_ListPodSandboxStatsRequest) in await runtime.listPodSandboxStats(request) }
+        router.registerUnimplemented(CRIMethods.runtime, except: implemented)
     }
 
     private static func registerImages(_ router: inout Router, _ images: ImageService) {

@@ -2039,7 +2039,7 @@ public nonisolated struct Runtime_V1_KeyValue: Sendable {
 
   public var key: String = String()
 
-  public var value: Data = Data()
+  public var value: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -7363,7 +7363,7 @@ nonisolated extension Runtime_V1_KeyValue: SwiftProtobuf.Message, SwiftProtobuf.
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 2: try { try decoder.decodeSingularBytesField(value: &self.value) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.value) }()
       default: break
       }
     }
@@ -7374,7 +7374,7 @@ nonisolated extension Runtime_V1_KeyValue: SwiftProtobuf.Message, SwiftProtobuf.
       try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
     }
     if !self.value.isEmpty {
-      try visitor.visitSingularBytesField(value: self.value, fieldNumber: 2)
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }

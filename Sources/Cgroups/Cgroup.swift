@@ -70,14 +70,22 @@ public struct Cgroup: Sendable, Equatable {
 
     /// Removes the cgroup and every cgroup below it, leaf first. Processes still inside are
     /// killed (through `cgroup.kill`, or one by one on kernels before 5.14) and waited for
-    /// until `timeout`; a cgroup that is already gone is not an error.
+    /// until `timeout`; a cgroup that is already gone is not an error. This blocks (sleeping in
+    /// short steps) for at most about `timeout`: call it through `runBlocking` from async code.
     public func remove(timeout: Duration = .seconds(5)) throws(BerthError) {
         let deadline = ContinuousClock.now + timeout
         try removeTree(directory, deadline: deadline, timeout: timeout)
     }
 
     func removeTree(_ directory: String, deadline: ContinuousClock.Instant, timeout: Duration) throws(BerthError) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        guard FileSystem.exists(directory) else { return }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            if !FileSystem.exists(directory) { return }
+            throw BerthError(.internal, "remove cgroup \(directory): cannot list it: \(error)")
+        }
         for name in names.sorted() {
             var info = stat()
             // The only directories in a cgroup are its children.

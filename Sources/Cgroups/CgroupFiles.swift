@@ -39,7 +39,8 @@ enum CgroupFiles {
 
     /// Writes `value` to an existing interface file; errors name the file, the value and errno.
     static func write(_ value: String, to path: String) throws(BerthError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        // O_TRUNC as runc does: the kernel ignores it, and a plain file (a test hierarchy) then holds just the value.
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
             throw BerthError(errorCode(code), "open \(path) to write \(quoted(value)): \(FileSystem.errnoText(code))")

@@ -62,7 +62,7 @@ public struct ContainerSpecBuilder: Sendable {
                                               entrypoint: execution.entrypoint, cmd: execution.cmd)
         let hostname = SandboxPolicy.hostname(sandboxConfig, nodeHostname: sandbox.nodeHostname)
         process.env = ProcessPolicy.env(image: execution.env,
-                                        request: config.envs.map { ($0.key, String(decoding: $0.value, as: UTF8.self)) },
+                                        request: config.envs.map { ($0.key, $0.value) },
                                         hostname: hostname)
         process.cwd = try ProcessPolicy.workingDirectory(request: config.workingDir, image: execution.workingDir)
         if config.tty { process.terminal = true }

@@ -22,11 +22,10 @@ public struct PodFiles: Sendable {
         try FileSystem.atomicWrite(Array((hostname + "\n").utf8), to: self.hostname)
     }
 
-    /// Mounts the pod's `/dev/shm` (64 MiB, as containerd sizes it).
-    public func mountShm(sizeBytes: Int64 = 64 << 20) throws(BerthError) {
+    /// Mounts the pod's `/dev/shm` tmpfs with the given options and MS_* flags.
+    public func mountShm(data: String, flags: UInt) throws(BerthError) {
         try FileSystem.makeDirectory(shm, mode: 0o755)
-        let flags = UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        guard mount("shm", shm, "tmpfs", flags, "mode=1777,size=\(sizeBytes)") == 0 else {
+        guard mount("shm", shm, "tmpfs", flags, data) == 0 else {
             throw BerthError(.internal, "mount pod shm at \(shm): \(FileSystem.errnoText())")
         }
     }
@@ -42,6 +41,7 @@ public struct PodFiles: Sendable {
     /// Removes the pod's directory, unmounting its shm first.
     public func remove() throws(BerthError) {
         try unmountShm()
+        ImageMounts.unmountAll(under: directory)
         try FileSystem.removeTree(directory)
     }
 }

@@ -39,6 +39,8 @@ public struct ContainerRecord: Codable, Sendable {
     public var directory: String
     /// The bundle directory under the runtime state directory (config.json, rootfs, plan).
     public var bundle: String
+    /// The container's cgroup, relative to the cgroup2 mount.
+    public var cgroupPath: String = ""
 
     public init(
         id: String, sandboxID: String, config: Runtime_V1_ContainerConfig, imageID: String, imageName: String,

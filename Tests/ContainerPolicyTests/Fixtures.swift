@@ -93,7 +93,7 @@ func error<T>(_ body: () throws -> T) -> BerthError? {
 func keyValue(_ key: String, _ value: String) -> Runtime_V1_KeyValue {
     var entry = Runtime_V1_KeyValue()
     entry.key = key
-    entry.value = Data(value.utf8)
+    entry.value = value
     return entry
 }
 

@@ -132,15 +132,19 @@ final class Fixture {
     }
 
     /// The log's records as (stream, tag, text), each line checked against the CRI format.
+    /// Lines are split on bytes: a tty's "\r\n" is one Swift Character.
     func logRecords(_ path: String? = nil) throws -> [(stream: String, tag: String, text: String)] {
-        let text = try String(contentsOfFile: path ?? log, encoding: .utf8)
-        let format = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$"#)
-        return try text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { line in
-            guard let match = try format.wholeMatch(in: String(line)), match.count == 4,
-                  let stream = match[1].substring, let tag = match[2].substring, let body = match[3].substring else {
-                throw FixtureError("log line not in CRI format: \(line)")
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path ?? log)))
+        guard bytes.isEmpty || bytes.last == 0x0A else { throw FixtureError("log does not end with a newline") }
+        let timestamp = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$"#)
+        return try bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { line in
+            let fields = line.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
+            guard fields.count == 4, try timestamp.wholeMatch(in: fields[0]) != nil,
+                  ["stdout", "stderr"].contains(fields[1]), ["F", "P"].contains(fields[2]) else {
+                throw FixtureError("log line not in CRI format: \(String(decoding: line, as: UTF8.self))")
             }
-            return (String(stream), String(tag), String(body))
+            return (fields[1], fields[2], fields[3])
         }
     }
 

@@ -1,0 +1,36 @@
+import BerthBase
+import CRI
+import NativeRuntime
+import RuntimeState
+
+extension RuntimeService {
+    /// CRI `RemovePodSandbox`: stops the pod if it still runs, removes its containers, cgroup,
+    /// files and `/dev/shm`. Removing a missing sandbox succeeds.
+    public func removePodSandbox(_ request: Runtime_V1_RemovePodSandboxRequest) async throws(BerthError) -> Runtime_V1_RemovePodSandboxResponse {
+        guard let record = try await existingSandbox(request.podSandboxID) else { return .init() }
+        if record.phase != .notReady || record.infra?.isAlive == true {
+            try await stopSandbox(record)
+        }
+        for container in await store.containers(inSandbox: record.id) {
+            try await removeContainer(container.id)
+        }
+        await teardownSandbox(record.id)
+        logger.info("pod sandbox removed", metadata: ["sandbox": "\(record.id)"])
+        return .init()
+    }
+
+    /// Undoes everything a sandbox holds on the host, whatever state it got to, and forgets it.
+    /// Failures are logged: the caller already has an outcome to report.
+    func teardownSandbox(_ id: String) async {
+        guard let record = await store.sandbox(id) else { return }
+        if let infra = record.infra { await ProcessControl.kill(infra, grace: .seconds(5)) }
+        let files = PodFiles(directory: record.directory)
+        do {
+            removeCgroup(record.cgroupPath)
+            try files.remove()
+            try await store.removeSandbox(id)
+        } catch {
+            logger.error("pod sandbox teardown incomplete", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+        }
+    }
+}

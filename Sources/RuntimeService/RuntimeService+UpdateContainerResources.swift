@@ -1,0 +1,28 @@
+import BerthBase
+import CRI
+import ContainerPolicy
+import RuntimeState
+
+extension RuntimeService {
+    /// CRI `UpdateContainerResources`: new limits go into the live cgroup (when the container
+    /// runs) and into its Spec, so status reports them. A limit whose controller is missing
+    /// on this host is refused, never dropped.
+    public func updateContainerResources(_ request: Runtime_V1_UpdateContainerResourcesRequest) async throws(BerthError) -> Runtime_V1_UpdateContainerResourcesResponse {
+        let found = try await store.findContainer(request.containerID)
+        try await withKey(found.id) { () async throws(BerthError) in
+            guard let record = await store.container(found.id) else { throw BerthError(.notFound, "container \(found.id) not found") }
+            guard record.phase != .exited else {
+                throw BerthError(.failedPrecondition, "container \(record.id) has exited; its resources cannot change")
+            }
+            var spec = try loadSpec(bundle: record.bundle)
+            let resources = try ResourcePolicy.resources(
+                request.linux, controllers: Set(cgroup?.controllers ?? []), swapAvailable: swapAvailable, field: "linux")
+            if spec.linux == nil { spec.linux = .init() }
+            spec.linux?.resources = resources
+            if record.phase == .running { try applyResources(resources, to: containerCgroupPath(record)) }
+            try FileSystem.atomicWrite(try encodeSpec(spec), to: "\(record.bundle)/config.json", mode: 0o600)
+            try await store.updateContainer(record.id) { $0.config.message.linux.resources = request.linux }
+        }
+        return .init()
+    }
+}
