@@ -20,6 +20,8 @@ public struct Config: Sendable, Equatable {
     public var registry = RegistryConfiguration()
     /// The container shim; empty means `berth-shim` beside the berthd executable.
     public var shimPath = ""
+    /// Where pod cgroups go (below the cgroup2 mount) when a pod names no cgroup parent.
+    public var cgroupRoot = "berth"
 
     /// Where the daemon looks for its configuration when no path is given.
     public static let defaultPath = "/etc/berth/config.toml"

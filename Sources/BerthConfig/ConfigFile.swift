@@ -38,6 +38,9 @@ enum ConfigFile {
             if let shim = try runtime.string("shim") {
                 config.shimPath = try Validate.directory(shim, key: runtime.keyPath("shim"))
             }
+            if let root = try runtime.string("cgroup_root") {
+                config.cgroupRoot = try Validate.cgroupRoot(root, key: runtime.keyPath("cgroup_root"))
+            }
             try runtime.finish()
         }
         try top.finish()

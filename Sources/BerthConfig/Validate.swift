@@ -17,6 +17,14 @@ enum Validate {
         return path
     }
 
+    static func cgroupRoot(_ path: String, key: String) throws(ConfigIssue) -> String {
+        let parts = path.split(separator: "/")
+        guard !parts.isEmpty, !path.hasPrefix("/"), !parts.contains(".."), !parts.contains("."), !path.utf8.contains(0) else {
+            throw ConfigIssue("\(key): must be a relative cgroup path like \"berth\", got \"\(path)\"")
+        }
+        return parts.joined(separator: "/")
+    }
+
     static func socketPath(_ path: String, key: String) throws(ConfigIssue) -> String {
         let path = try directory(path, key: key)
         guard path.utf8.count <= maxSocketPathBytes else {

@@ -31,11 +31,13 @@ extension RuntimeService {
         try Cgroup(mount: try requireCgroupMount(), path: path).apply(resources)
     }
 
-    /// Removes a cgroup, killing what is left in it; failures are logged.
-    func removeCgroup(_ path: String) {
+    /// Removes a cgroup, killing what is left in it (on a thread of its own: it waits for the
+    /// processes to go); failures are logged.
+    func removeCgroup(_ path: String) async {
         guard let cgroup, !path.isEmpty else { return }
         do {
-            try Cgroup(mount: cgroup, path: path).remove()
+            let group = try Cgroup(mount: cgroup, path: path)
+            try await runBlocking(name: "berth-cgroup-remove") { _ in try group.remove() }
         } catch {
             logger.warning("cannot remove cgroup", metadata: ["cgroup": "\(path)", "error": "\(error)"])
         }

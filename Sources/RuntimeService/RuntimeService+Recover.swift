@@ -34,13 +34,13 @@ extension RuntimeService {
                 logger.info("removing pod sandbox left half-created", metadata: ["sandbox": "\(record.id)"])
                 if record.infra == nil, let state = readState("\(record.directory)/infra.state"),
                    let infra = state.infraPid.flatMap(ProcessIdentity.of(pid:)) {
-                    try? await store.updateSandbox(record.id) { $0.infra = infra }
+                    _ = try? await store.updateSandbox(record.id) { $0.infra = infra }
                 }
                 await teardownSandbox(record.id)
             case .ready:
                 if record.infra?.isAlive != true {
                     logger.warning("pod infra process is gone; sandbox not ready", metadata: ["sandbox": "\(record.id)"])
-                    try? await store.updateSandbox(record.id) { $0.phase = .notReady }
+                    _ = try? await store.updateSandbox(record.id) { $0.phase = .notReady }
                 }
             case .notReady:
                 break
@@ -55,7 +55,7 @@ extension RuntimeService {
         let monitor = state?.monitorPid.flatMap(ProcessIdentity.of(pid:))
         if let monitor, let state, let initPid = state.initPid {
             let initProcess = ProcessIdentity.of(pid: initPid) ?? ProcessIdentity(pid: initPid, startTime: 0)
-            try? await store.updateContainer(record.id) {
+            _ = try? await store.updateContainer(record.id) {
                 $0.phase = .running
                 $0.monitor = monitor
                 $0.initProcess = initProcess
@@ -63,17 +63,17 @@ extension RuntimeService {
             }
             watchExit(of: record.id, monitor: monitor)
         } else if FileSystem.exists("\(record.bundle)/exit") {
-            try? await store.updateContainer(record.id) { $0.phase = .running }
+            _ = try? await store.updateContainer(record.id) { $0.phase = .running }
             await recordExit(record.id)
         } else {
-            try? await store.updateContainer(record.id) {
+            _ = try? await store.updateContainer(record.id) {
                 $0.phase = .exited
                 $0.exitCode = 128
                 $0.reason = "StartError"
                 $0.message = "berthd stopped while the container was starting"
                 $0.finishedAt = nowNanos()
             }
-            removeCgroup(record.cgroupPath)
+            await removeCgroup(record.cgroupPath)
         }
     }
 
@@ -107,13 +107,13 @@ extension RuntimeService {
             let path = "\(root)/\(name)"
             if !owned.contains(path) {
                 logger.info("removing orphaned cgroup", metadata: ["cgroup": "\(path)"])
-                removeCgroup(path)
+                await removeCgroup(path)
             }
         }
         for sandbox in sandboxes where FileSystem.isDirectory(cgroupDirectory(sandbox.cgroupPath)) {
             for name in FileSystem.list(cgroupDirectory(sandbox.cgroupPath))
             where FileSystem.isDirectory("\(cgroupDirectory(sandbox.cgroupPath))/\(name)") && name != "infra" && !containerIDs.contains(name) {
-                removeCgroup("\(sandbox.cgroupPath)/\(name)")
+                await removeCgroup("\(sandbox.cgroupPath)/\(name)")
             }
         }
     }

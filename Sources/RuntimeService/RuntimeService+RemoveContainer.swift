@@ -36,7 +36,7 @@ extension RuntimeService {
             ProcessControl.signal(process, SIGKILL)
             _ = await store.waitForExit(id, timeout: .seconds(5))
         }
-        removeCgroup(containerCgroupPath(record))
+        await removeCgroup(containerCgroupPath(record))
         ImageMounts.unmountAll(under: record.directory)
         do {
             try FileSystem.removeTree(record.bundle)

@@ -26,7 +26,7 @@ extension RuntimeService {
         if let infra = record.infra { await ProcessControl.kill(infra, grace: .seconds(5)) }
         let files = PodFiles(directory: record.directory)
         do {
-            removeCgroup(record.cgroupPath)
+            await removeCgroup(record.cgroupPath)
             try files.remove()
             try await store.removeSandbox(id)
         } catch {

@@ -23,14 +23,14 @@ extension RuntimeService {
                 try await start(record)
             } catch {
                 let message = error.message
-                try? await store.updateContainer(record.id) {
+                _ = try? await store.updateContainer(record.id) {
                     $0.phase = .exited
                     $0.exitCode = 128
                     $0.reason = "StartError"
                     $0.message = message
                     $0.finishedAt = nowNanos()
                 }
-                removeCgroup(containerCgroupPath(record))
+                await removeCgroup(containerCgroupPath(record))
                 throw BerthError(error.code, "start container \(record.id): \(error.message)")
             }
         }
@@ -110,7 +110,7 @@ extension RuntimeService {
         } catch {
             logger.error("cannot record container exit", metadata: ["container": "\(id)", "error": "\(error)"])
         }
-        removeCgroup(containerCgroupPath(record))
+        await removeCgroup(containerCgroupPath(record))
         logger.info("container exited", metadata: ["container": "\(id)", "code": "\(exit?.code ?? 255)"])
     }
 }

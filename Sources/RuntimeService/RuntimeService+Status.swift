@@ -2,6 +2,9 @@ import CRI
 import Foundation
 
 extension RuntimeService {
+    /// The controllers CRI resource limits map to; a limit whose controller is missing is refused.
+    static let limitControllers = ["cpu", "cpuset", "memory", "pids", "hugetlb", "io"]
+
     /// CRI `Status`: the runtime and network conditions, and (verbose) what this host offers.
     /// Nothing is claimed that Berth cannot do yet: pod networking is not ready until a CNI
     /// network is configured, and cgroup controllers are listed as the kernel offers them.
@@ -30,7 +33,9 @@ extension RuntimeService {
                 "cgroup": [
                     "mountpoint": cgroup?.path ?? "",
                     "controllers": cgroup?.controllers ?? [],
+                    "missingControllers": Self.limitControllers.filter { !(cgroup?.controllers ?? []).contains($0) },
                     "limitsEnforceable": cgroup.map { ["cpu", "memory", "pids"].allSatisfy($0.controllers.contains) } ?? false,
+                    "root": cgroupRoot,
                 ],
             ]
             if let data = try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]) {

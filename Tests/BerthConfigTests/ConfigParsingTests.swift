@@ -105,7 +105,9 @@ func expectRefusal(_ toml: String, _ message: String, sourceLocation: SourceLoca
         expectRefusal("[api]\nsockett = \"/run/x.sock\"", "unknown key api.sockett")
         expectRefusal("[registry]\nmirrors = []", "unknown key registry.mirrors")
         expectRefusal("[registry.hosts.\"docker.io\"]\nmirror = [\"http://x\"]", "unknown key registry.hosts.\"docker.io\".mirror")
-        expectRefusal("[runtime]\nx = 1", "unknown key runtime")
+        expectRefusal("[runtime]\nx = 1", "unknown key runtime.x")
+        expectRefusal("[runtimes]\nx = 1", "unknown key runtimes")
+        expectRefusal("[runtime]\ncgroup_root = \"../up\"", "runtime.cgroup_root: must be a relative cgroup path like \"berth\", got \"../up\"")
     }
 
     @Test func wrongTypes() {

@@ -22,11 +22,15 @@ final class Berthd: @unchecked Sendable {
     let client: BerthClient
 
     var socket: String { "\(directory)/state/berth.sock" }
+    /// Each daemon keeps its pods in a cgroup subtree of its own.
+    let cgroupRoot: String
     var root: String { "\(directory)/root" }
     var configPath: String { "\(directory)/config.toml" }
 
     init(extraConfig: String = "") throws {
-        directory = "/tmp/berth-it-\(UInt32.random(in: 0 ... .max))"
+        let suffix = UInt32.random(in: 0 ... .max)
+        directory = "/tmp/berth-it-\(suffix)"
+        cgroupRoot = "berth-it-\(suffix)"
         self.extraConfig = extraConfig
         try FileSystem.makeDirectory(directory)
         let config = """
@@ -37,6 +41,8 @@ final class Berthd: @unchecked Sendable {
             socket = "\(directory)/state/berth.sock"
             [registry.hosts."\(TestEnvironment.registry)"]
             plain_http = true
+            [runtime]
+            cgroup_root = "\(cgroupRoot)"
             \(extraConfig)
             """
         try FileSystem.atomicWrite(Array(config.utf8), to: "\(directory)/config.toml")
@@ -82,8 +88,11 @@ final class Berthd: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// Stops berthd and removes everything it had.
+    /// Stops berthd and removes everything it had: its pods first, through the API.
     func destroy() async {
+        if process != nil, let pods = try? await client.listPodSandbox() {
+            for pod in pods { try? await client.removePodSandbox(pod.id) }
+        }
         await client.close()
         stop()
         try? FileSystem.removeTree(directory)
