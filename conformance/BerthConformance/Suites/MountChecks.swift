@@ -123,7 +123,7 @@ enum MountChecks {
     static let sharedPropagation = Check("mounts/rshared propagation shows container mounts on the host") { harness in
         try await withVolume { directory in
             try HostFiles.makeSharedMount(directory)
-            try await harness.withPod("rshared") { pod in
+            try await harness.withPod("rshared", { $0.linux.securityContext.privileged = true }) { pod in
                 let id = try await pod.run("c") { config in
                     config.mounts = [mount(directory, propagation: .propagationBidirectional)]
                     config.linux.securityContext.privileged = true
