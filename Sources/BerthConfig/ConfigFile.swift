@@ -63,6 +63,12 @@ enum ConfigFile {
         if let bytes = try api.int("max_request_bytes") {
             config.maxRequestBytes = try Validate.maxRequestBytes(bytes, key: api.keyPath("max_request_bytes"))
         }
+        if let seconds = try api.int("stream_token_timeout") {
+            guard (1...3600).contains(seconds) else {
+                throw ConfigIssue("\(api.keyPath("stream_token_timeout")): \(seconds) out of range (1 to 3600)")
+            }
+            config.streamTokenTimeout = seconds
+        }
         try api.finish()
     }
 
