@@ -77,6 +77,7 @@ extension RuntimeService {
             $0.startedAt = nowNanos()
         }
         watchExit(of: record.id, monitor: monitor)
+        await emit(.containerStartedEvent, containerID: record.id, sandboxID: record.sandboxID)
         logger.info("container started", metadata: ["container": "\(record.id)", "pid": "\(pids[0])"])
     }
 
@@ -111,6 +112,7 @@ extension RuntimeService {
             logger.error("cannot record container exit", metadata: ["container": "\(id)", "error": "\(error)"])
         }
         await removeCgroup(containerCgroupPath(record))
+        await emit(.containerStoppedEvent, containerID: id, sandboxID: record.sandboxID)
         logger.info("container exited", metadata: ["container": "\(id)", "code": "\(exit?.code ?? 255)"])
     }
 }
