@@ -51,7 +51,7 @@ extension RuntimeService {
         if !record.logPath.isEmpty {
             try FileSystem.makeDirectory(String(record.logPath[..<(record.logPath.lastIndex(of: "/") ?? record.logPath.startIndex)]), mode: 0o755)
         }
-        let cgroupDirectory = try createCgroup(containerCgroupPath(record))
+        _ = try createCgroup(containerCgroupPath(record))
         if let resources = spec.linux?.resources { try applyResources(resources, to: containerCgroupPath(record)) }
 
         guard let overlay = snapshot.mounts.first else { throw BerthError(.internal, "image \(image.id): no root mount") }
@@ -61,7 +61,6 @@ extension RuntimeService {
             exitFile: "\(record.bundle)/exit", stateFile: "\(record.bundle)/shim.state", seccompFilter: filter,
             stdin: record.config.message.stdin)
         let plan = try ShimPlan(spec: spec, inputs: inputs, isFile: FileSystem.isRegularFile)
-        _ = cgroupDirectory
         try FileSystem.removeTree("\(record.bundle)/exit")
         try await store.updateContainer(record.id) { $0.phase = .starting }
         let report = try await launcher.start(plan, planFile: "\(record.bundle)/plan")
