@@ -144,6 +144,24 @@ struct StreamingTests {
         }
         #expect(cat.stdout == "piped\n")
         #expect(cat.status == StreamStatus(.success))
+
+        // berthctl exec -i: stdin in, stdout and stderr apart, the exit code passed through.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.binary("berthctl"))
+        process.arguments = ["--socket", daemon.socket, "exec", "-i", id, "sh", "-c", "cat; echo err >&2; exit 4"]
+        let input = Foundation.Pipe(), output = Foundation.Pipe(), errors = Foundation.Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data("through berthctl\n".utf8))
+        try input.fileHandleForWriting.close()
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(String(decoding: stdout, as: UTF8.self) == "through berthctl\n")
+        #expect(String(decoding: stderr, as: UTF8.self) == "err\n")
+        #expect(process.terminationStatus == 4)
         try await daemon.client.removePodSandbox(podID)
         await cleanup(daemon)
     }
