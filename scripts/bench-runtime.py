@@ -3,7 +3,8 @@
 process start is counted.
 
   bench-runtime.py latency SOCKET IMAGE N       create+start+wait-for-exit+remove of /bin/true in
-                                                one running pod, N times; prints the median in ms
+                                                one running pod, N times; prints the medians in ms
+                                                of the whole, create, start, wait and remove
   bench-runtime.py concurrent SOCKET IMAGE N    N pods at once, each RunPodSandbox +
                                                 CreateContainer + StartContainer of `sleep` in a
                                                 thread of its own; prints "WALL_MS MEDIAN_MS"
@@ -91,24 +92,28 @@ def ms(seconds):
 
 
 def latency(client, image, runs):
+    """Median total, create, start, wait-for-exit and remove times."""
     pod, cfg = client.run_pod("latency")
-    times = []
+    phases = []
     for i in range(runs + 1):  # run 0 warms up caches and is not counted
-        started = time.perf_counter()
+        t0 = time.perf_counter()
         container = client.create(pod, cfg, f"true-{i}", image, ["/bin/true"])
+        t1 = time.perf_counter()
         client.start(container)
+        t2 = time.perf_counter()
         while True:
             status = client.state(container)
             if status["state"] == "CONTAINER_EXITED":
                 break
             time.sleep(0.0005)
+        t3 = time.perf_counter()
         client.call("RemoveContainer", {"containerId": container})
-        elapsed = time.perf_counter() - started
+        t4 = time.perf_counter()
         if status.get("exitCode", 0) != 0:
             raise RuntimeError(f"/bin/true exited with {status.get('exitCode')}: {status.get('message', '')}")
         if i > 0:
-            times.append(elapsed)
-    return statistics.median(times)
+            phases.append((t4 - t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3))
+    return [statistics.median(column) for column in zip(*phases)]
 
 
 def concurrent(path, image, count):
@@ -189,7 +194,7 @@ def main(argv):
         return
     image = argv[3]
     if command == "latency":
-        print(f"{ms(latency(client, image, int(argv[4]))):.2f}")
+        print(" ".join(f"{ms(t):.2f}" for t in latency(client, image, int(argv[4]))))
     elif command == "concurrent":
         wall, median = concurrent(path, image, int(argv[4]))
         print(f"{ms(wall):.1f} {ms(median):.1f}")

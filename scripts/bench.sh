@@ -29,15 +29,24 @@ start_runs=${BENCH_START_RUNS:-30}
 ctr_runs=${BENCH_CTR_RUNS:-20}
 fill_count=${BENCH_CONTAINERS:-50}
 pod_count=${BENCH_PODS:-20}
-port=${BENCH_REGISTRY_PORT:-5056}
+# The registry's port: BENCH_REGISTRY_PORT, else the first of 5056-5099 nothing listens on.
+port=${BENCH_REGISTRY_PORT:-}
+if [ -z "$port" ]; then
+    for candidate in $(seq 5056 5099); do
+        curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$candidate/" || { port=$candidate; break; }
+    done
+fi
 release=.build/release
 work=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
 images=.build/testimages
 image="127.0.0.1:$port/large:latest"
 busybox="127.0.0.1:$port/busybox:latest"
 runtime_py=scripts/bench-runtime.py
-berth_sock="$work/berth-state/berth.sock"
-ctrd_sock="$work/ctrd/containerd.sock"
+# Run-time state goes on a tmpfs, as on a host where /run is one (the defaults of all four:
+# /run/berth, /run/containerd, /run/crun, /run/runc); images and snapshots stay on disk.
+run="$work/run"
+berth_sock="$run/berth/berth.sock"
+ctrd_sock="$run/containerd/containerd.sock"
 ctr=(ctr --address "$ctrd_sock" --namespace bench)
 # cgroup2 directories of this run: berthd's pods, and the peers' containers.
 cgroup2=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
@@ -72,11 +81,11 @@ cleanup() {
         done
     fi
     # crun and runc containers a failed run may have left (`run` deletes them on success).
-    if [ -d "$work/crun" ] || [ -d "$work/runc" ]; then
+    if [ -d "$run/crun" ] || [ -d "$run/runc" ]; then
         "${private_cgroups[@]}" sh -c '
             for id in $(crun --root "$1/crun" list -q 2>/dev/null); do crun --root "$1/crun" delete -f "$id"; done
             for id in $(runc --root "$1/runc" list -q 2>/dev/null); do runc --root "$1/runc" delete -f "$id"; done' \
-            sh "$work" >/dev/null 2>&1
+            sh "$run" >/dev/null 2>&1
     fi
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
@@ -95,13 +104,14 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT INT TERM
+mkdir -p "$run" && mount -t tmpfs -o mode=0755 berth-bench-run "$run"
 
 now() { date +%s.%N; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 wait_socket() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "no socket $1" >&2; return 1; }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)"; }
 
 conformance/registry.sh start "$work/registry" "$port" >/dev/null
 "$release/berth-testimages" build --out "$images" --only large,busybox >/dev/null
@@ -120,7 +130,7 @@ uncompressed=$(for l in $layers; do gzip -dc "$l" | wc -c; done | awk '{s+=$1} E
 # --- berth
 cat > "$work/berth.toml" <<TOML
 root = "$work/berth-root"
-state = "$work/berth-state"
+state = "$run/berth"
 log_level = "warning"
 [api]
 socket = "$berth_sock"
@@ -151,7 +161,7 @@ mkdir -p "$work/ctrd"
 cat > "$work/ctrd/config.toml" <<TOML
 version = 2
 root = "$work/ctrd/root"
-state = "$work/ctrd/state"
+state = "$run/containerd"
 disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.tracing", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
 [grpc]
   address = "$ctrd_sock"
@@ -211,7 +221,8 @@ monitor=$(python3 "$runtime_py" monitor "$berth_sock" "$busybox")
 [ "$(cat "/proc/$monitor/comm")" = berth-shim ] || { echo "pid $monitor is not a berth-shim" >&2; exit 1; }
 berth_monitor_pss=$(pss_kib "$monitor")
 python3 "$runtime_py" clean "$berth_sock" >/dev/null
-berth_start=$(python3 "$runtime_py" latency "$berth_sock" "$busybox" "$start_runs")
+read -r berth_start berth_create berth_start_only berth_wait berth_remove \
+    < <(python3 "$runtime_py" latency "$berth_sock" "$busybox" "$start_runs")
 python3 "$runtime_py" clean "$berth_sock" >/dev/null
 monitors=$(python3 "$runtime_py" fill "$berth_sock" "$busybox" "$fill_count")
 sleep 1
@@ -234,13 +245,13 @@ config["process"]["args"] = ["/bin/true"]
 config["linux"]["cgroupsPath"] = cgroup
 json.dump(config, open(path, "w"), indent=1)
 PY
-mkdir -p "$work/crun" "$work/runc"
+mkdir -p "$run/crun" "$run/runc"
 # crun cannot manage cgroups here (its cgroupfs manager needs to raise RLIMIT_MEMLOCK for the
 # device filter), so it runs with cgroups disabled; runc creates one per container.
 crun_start=$("${private_cgroups[@]}" python3 "$runtime_py" time "$start_runs" \
-    crun --cgroup-manager=disabled --root "$work/crun" run --bundle "$work/rt-bundle" "crun-{i}")
+    crun --cgroup-manager=disabled --root "$run/crun" run --bundle "$work/rt-bundle" "crun-{i}")
 runc_start=$("${private_cgroups[@]}" python3 "$runtime_py" time "$start_runs" \
-    runc --root "$work/runc" run --bundle "$work/rt-bundle" "runc-{i}")
+    runc --root "$run/runc" run --bundle "$work/rt-bundle" "runc-{i}")
 
 # --- containers: containerd (ctr), runc v2 shims in containerd's private mount namespace
 echo "containers: containerd" >&2
@@ -291,6 +302,7 @@ echo
 echo "container start of $busybox /bin/true (create, start, wait for exit, remove), median"
 printf '%-34s %9s %13s\n' "" "ms" "berth ÷ it"
 printf '%-34s %9.1f %13s\n' "berth (API, pod already running)" "$berth_start" "-"
+printf '%-34s %9s\n' "" "(create $berth_create, start $berth_start_only, wait $berth_wait, remove $berth_remove)"
 printf '%-34s %9.1f %12.2fx\n' "crun run" "$crun_start" "$(ratio "$berth_start" "$crun_start")"
 printf '%-34s %9.1f %12.2fx\n' "runc run" "$runc_start" "$(ratio "$berth_start" "$runc_start")"
 printf '%-34s %9.1f %12.2fx\n' "ctr run --rm (containerd, runc)" "$ctr_start" "$(ratio "$berth_start" "$ctr_start")"
