@@ -29,18 +29,20 @@ start_runs=${BENCH_START_RUNS:-30}
 ctr_runs=${BENCH_CTR_RUNS:-20}
 fill_count=${BENCH_CONTAINERS:-50}
 pod_count=${BENCH_PODS:-20}
-# The registry's port: BENCH_REGISTRY_PORT, else the first of 5056-5099 nothing listens on.
+# The registry's port: BENCH_REGISTRY_PORT, else the first of 5056-5099 nothing listens on
+# (other runs on the host may hold some).
 port=${BENCH_REGISTRY_PORT:-}
-if [ -z "$port" ]; then
-    for candidate in $(seq 5056 5099); do
-        curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$candidate/" || { port=$candidate; break; }
+free_port() {
+    local taken
+    taken=$(ss -Htln | awk '{n = split($4, a, ":"); print a[n]}')
+    for candidate in $(seq "$1" 5099); do
+        grep -qx "$candidate" <<<"$taken" || { echo "$candidate"; return 0; }
     done
-fi
+    return 1
+}
 release=.build/release
 work=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
 images=.build/testimages
-image="127.0.0.1:$port/large:latest"
-busybox="127.0.0.1:$port/busybox:latest"
 runtime_py=scripts/bench-runtime.py
 # Run-time state goes on a tmpfs, as on a host where /run is one (the defaults of all four:
 # /run/berth, /run/containerd, /run/crun, /run/runc); images and snapshots stay on disk.
@@ -109,11 +111,30 @@ mkdir -p "$run" && mount -t tmpfs -o mode=0755 berth-bench-run "$run"
 now() { date +%s.%N; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
-wait_socket() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "no socket $1" >&2; return 1; }
+# Waits (up to a minute: a loaded host starts daemons slowly) for socket $1 of the daemon logging to $2.
+wait_socket() {
+    for _ in $(seq 1200); do [ -S "$1" ] && return 0; sleep 0.05; done
+    echo "no socket $1; last lines of $2:" >&2
+    tail -n 20 "$2" >&2
+    return 1
+}
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 ratio() { printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)"; }
 
-conformance/registry.sh start "$work/registry" "$port" >/dev/null
+if [ -n "$port" ]; then
+    conformance/registry.sh start "$work/registry" "$port" >/dev/null
+else
+    # A port found free may be taken before the registry binds it: try a few.
+    port=5055
+    for _ in 1 2 3 4 5; do
+        port=$(free_port $((port + 1)))
+        conformance/registry.sh start "$work/registry" "$port" >/dev/null 2>&1 && break
+        port_failed=$port
+    done
+    [ "${port_failed:-}" != "$port" ] || { echo "bench: no registry could start" >&2; exit 1; }
+fi
+image="127.0.0.1:$port/large:latest"
+busybox="127.0.0.1:$port/busybox:latest"
 "$release/berth-testimages" build --out "$images" --only large,busybox >/dev/null
 "$release/berth-testimages" push --from "$images" --registry "127.0.0.1:$port" --only large,busybox >/dev/null
 
@@ -140,10 +161,11 @@ plain_http = true
 cgroup_root = "$run_tag"
 TOML
 "$release/berthd" --config "$work/berth.toml" 2>"$work/berthd.log" & berthd=$!; pids+=("$berthd")
-wait_socket "$berth_sock"
+wait_socket "$berth_sock" "$work/berthd.log"
 sleep 1
 berth_idle=$(rss_kib "$berthd")
-berthctl=("$release/berthctl" --socket "$berth_sock")
+# A long deadline: removing the unpacked large image can take more than the default 10 s on a busy disk.
+berthctl=("$release/berthctl" --socket "$berth_sock" --timeout 5m)
 times=()
 for _ in $(seq "$runs"); do
     start=$(now)
@@ -169,7 +191,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.trac
   address = "$ctrd_sock.ttrpc"
 TOML
 "${private_cgroups[@]}" containerd --config "$work/ctrd/config.toml" >"$work/ctrd/log" 2>&1 & ctrd=$!; pids+=("$ctrd")
-wait_socket "$ctrd_sock"
+wait_socket "$ctrd_sock" "$work/ctrd/log"
 sleep 1
 ctrd_idle=$(rss_kib "$ctrd")
 times=()

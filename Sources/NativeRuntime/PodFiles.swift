@@ -1,4 +1,5 @@
 import BerthBase
+import CLinux
 import Glibc
 
 /// The files and mounts a pod keeps on the host for its containers: `/etc/hosts`,
