@@ -309,7 +309,7 @@ ctr_stop_all
 
 mb() { echo "scale=1; $1 / 1000000" | bc; }
 row() { printf '%-14s %8.2f s %9.1f MB/s %8.2fx\n' "$1" "$2" "$(echo "$uncompressed / $2 / 1000000" | bc -l)" "$(echo "$2 / $berth" | bc -l)"; }
-mib() { echo "scale=2; $1 / 1024" | bc; }
+mib() { printf '%.2f' "$(echo "scale=4; $1 / 1024" | bc)"; }
 echo
 echo "pull of $image: $(echo "$layers" | wc -w) layers, $(mb "$compressed") MB compressed, $(mb "$uncompressed") MB uncompressed; best of $runs"
 printf '%-14s %10s %14s %9s\n' "" "time" "throughput" "÷ berth"
