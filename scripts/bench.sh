@@ -107,6 +107,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 mkdir -p "$run" && mount -t tmpfs -o mode=0755 berth-bench-run "$run"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 
 now() { date +%s.%N; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -342,3 +343,5 @@ echo "  berth: one pod holding the $fill_count containers; containerd: $fill_cou
 echo
 echo "$pod_count pods started at once (RunPodSandbox + CreateContainer + StartContainer of sleep each, a thread per pod):"
 echo "  berth: wall $berth_pods_wall ms, per pod median $berth_pods_median ms"
+echo
+echo "load average: $load_before at the start, $(cut -d' ' -f1 /proc/loadavg) at the end, on $(nproc) CPUs (other work on the host skews every figure)"
