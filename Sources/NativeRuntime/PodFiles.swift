@@ -1,5 +1,4 @@
 import BerthBase
-import CLinux
 import Glibc
 
 /// The files and mounts a pod keeps on the host for its containers: `/etc/hosts`,
