@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,14 +34,45 @@ static int open_cgroup(struct plan *p) {
     char *procs = concat3(p->cgroup, "/cgroup.procs", "");
     if (!procs) return fail("open cgroup", p->cgroup);
     p->cgroup_fd = open(procs, O_WRONLY | O_CLOEXEC);
+    p->cgroup_dir_fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = p->cgroup_fd < 0 ? fail("open", procs) : 0;
     free(procs);
     return rc;
 }
 
+/* Set in a child that clone3 already placed in the plan's cgroup. */
+static int born_in_cgroup;
+
 static int join_cgroup(struct plan *p) {
+    if (born_in_cgroup) return 0;
     if (p->cgroup_fd >= 0 && write(p->cgroup_fd, "0", 1) != 1) return fail("join cgroup", p->cgroup);
     return 0;
+}
+
+/* struct clone_args of <linux/sched.h>, which clashes with glibc's <sched.h>. */
+struct berth_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+        cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* fork(), with the child born in the plan's cgroup when there is one: moving a process into a
+ * cgroup afterwards waits for an RCU grace period (about 10 ms), being born there does not.
+ * Falls back to fork() (and a later join) where clone3 cannot do it. */
+static pid_t fork_into_cgroup(struct plan *p) {
+    if (p->cgroup_dir_fd >= 0) {
+        struct berth_clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+                                        .cgroup = (uint64_t)p->cgroup_dir_fd};
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid >= 0) {
+            if (pid == 0) born_in_cgroup = 1;
+            return (pid_t)pid;
+        }
+    }
+    return fork();
 }
 
 /* Joins the namespaces with paths among `flags`, in the order given. */
@@ -130,7 +162,7 @@ int mode_infra(struct plan *p) {
     char *state_tmp = p->state_file ? concat3(p->state_file, ".tmp", "") : NULL;
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return fail("pipe", NULL);
-    pid_t pid = fork();
+    pid_t pid = fork_into_cgroup(p);
     if (pid < 0) return fail("fork", "infra");
     if (pid == 0) infra_child(p, errpipe[1]);
     close(errpipe[1]);
@@ -225,7 +257,7 @@ static _Noreturn void monitor(struct plan *p, struct run_fds *f, struct monitor_
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    pid_t child = fork();
+    pid_t child = fork_into_cgroup(p);
     if (child < 0) fail("fork", "container"), report_failure(&last_failure), _exit(1);
     if (child == 0) container_child(p, f);
     close(f->errpipe[1]);
@@ -311,6 +343,12 @@ int mode_run(struct plan *p) {
 
 static _Noreturn void exec_child(struct plan *p, int errfd) {
     reset_signals();
+    /* In the container's cgroup (already, when clone3 placed it there), then its cgroup
+     * namespace: the shim joined every other namespace before forking. */
+    struct ns_rec *cgroupns = find_ns(p, CLONE_NEWCGROUP);
+    if (join_cgroup(p) != 0) child_failed(errfd);
+    if (cgroupns && cgroupns->fd >= 0 && setns(cgroupns->fd, CLONE_NEWCGROUP) != 0)
+        fail("setns", cgroupns->kind), child_failed(errfd);
     /* Its own process group, so the whole group can be killed on a timeout. */
     if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
     if (p->tty && exec_tty_child(&exec_term) != 0) child_failed(errfd);
@@ -323,15 +361,15 @@ static _Noreturn void exec_child(struct plan *p, int errfd) {
 }
 
 int mode_exec(struct plan *p) {
-    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP,
+    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
                                 CLONE_NEWPID, CLONE_NEWNS};
     if (p->tty && exec_tty_open(&exec_term) != 0) return -1;
     if (prepare_security(p) != 0 || prepare_exec(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0)
         return -1;
-    if (join_cgroup(p) != 0 || join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
+    if (join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return fail("pipe", NULL);
-    pid_t pid = fork();
+    pid_t pid = fork_into_cgroup(p);
     if (pid < 0) return fail("fork", "exec");
     if (pid == 0) exec_child(p, errpipe[1]);
     close(errpipe[1]);

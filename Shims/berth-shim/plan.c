@@ -313,6 +313,7 @@ int plan_load(struct plan *p, enum shim_mode mode, const char *file) {
     memset(p, 0, sizeof *p);
     p->mode = mode;
     p->cgroup_fd = -1;
+    p->cgroup_dir_fd = -1;
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail("open plan", file);
     struct stat st;

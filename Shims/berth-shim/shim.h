@@ -79,6 +79,7 @@ struct plan {
     cap_t caps;                    /* the sets cap_set_proc installs */
     int last_cap;
     int cgroup_fd;
+    int cgroup_dir_fd;  /* the cgroup directory, for clone3(CLONE_INTO_CGROUP) */
     void *buffer;                  /* the plan file, mapped */
     size_t buffer_len;
 };

@@ -64,7 +64,7 @@ public struct ShimLauncher: Sendable {
     }
 
     private func spawn(_ plan: ShimPlan, planFile: String, stdio: (in: Int32, out: Int32, err: Int32)?, resize: Int32? = nil) throws(BerthError) -> Spawned {
-        try FileSystem.atomicWrite(plan.encoded(), to: planFile, mode: 0o600)
+        try FileSystem.atomicWrite(plan.encoded(), to: planFile, mode: 0o600, durable: false)
         var pipeFds: [Int32] = [-1, -1]
         guard berth_pipe_cloexec(&pipeFds) == 0 else {
             throw BerthError(.internal, "berth-shim: report pipe: \(FileSystem.errnoText())")
