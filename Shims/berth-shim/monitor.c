@@ -93,8 +93,9 @@ static void flush_lines(struct stream *s) {
     }
 }
 
+/* A last line without a newline is a partial line, as containerd tags it. */
 static void finish_stream(struct stream *s) {
-    if (s->len > 0) write_record(s, s->buf, s->len, 'F');
+    if (s->len > 0) write_record(s, s->buf, s->len, 'P');
     s->len = 0;
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;

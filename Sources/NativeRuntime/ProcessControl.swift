@@ -1,4 +1,6 @@
+import BerthBase
 import CLinux
+import Foundation
 import Glibc
 import RuntimeState
 
@@ -22,5 +24,17 @@ public enum ProcessControl {
         while process.isAlive && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
+    }
+}
+
+/// The capabilities of berthd's own process.
+public enum ProcessCapabilities {
+    /// The bounding set (`CapBnd` in `/proc/self/status`), or nil when it cannot be read.
+    public static func bounding() -> UInt64? {
+        guard let bytes = try? FileSystem.read("/proc/self/status") else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("CapBnd:") {
+            return UInt64(line.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        }
+        return nil
     }
 }

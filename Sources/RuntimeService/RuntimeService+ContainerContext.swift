@@ -25,6 +25,25 @@ extension RuntimeService {
             swapAvailable: swapAvailable)
     }
 
+    /// Keeps only the capabilities berthd itself may hand out: a privileged container (or one
+    /// adding ALL) gets every capability of berthd's bounding set, not ones the host withholds,
+    /// as containerd gives "all" as the capabilities it holds.
+    static func clampCapabilities(_ spec: inout Spec, to bounding: UInt64?) {
+        guard let bounding, var caps = spec.process?.capabilities else { return }
+        func keep(_ names: [String]?) -> [String]? {
+            names?.filter { name in
+                guard let number = CapabilityPolicy.number(of: name), number < 64 else { return false }
+                return bounding & (1 << UInt64(number)) != 0
+            }
+        }
+        caps.bounding = keep(caps.bounding)
+        caps.effective = keep(caps.effective)
+        caps.permitted = keep(caps.permitted)
+        caps.inheritable = keep(caps.inheritable)
+        caps.ambient = keep(caps.ambient)
+        spec.process?.capabilities = caps
+    }
+
     /// For pid mode TARGET: the target container's pid namespace.
     func targetPIDNamespace(_ options: Runtime_V1_NamespaceOption) async throws(BerthError) -> String? {
         guard options.pid == .target, !options.targetID.isEmpty else { return nil }

@@ -3,6 +3,9 @@ import Foundation
 
 extension RuntimeService {
     /// The controllers CRI resource limits map to; a limit whose controller is missing is refused.
+    /// Whether pods may ask for a user namespace of their own.
+    static let supportsUserNamespaces = false
+
     static let limitControllers = ["cpu", "cpuset", "memory", "pids", "hugetlb", "io"]
 
     /// CRI `Status`: the runtime and network conditions, and (verbose) what this host offers.
@@ -24,7 +27,9 @@ extension RuntimeService {
         response.status = status
         var native = Runtime_V1_RuntimeHandler()
         native.name = ""
-        native.features = Runtime_V1_RuntimeHandlerFeatures()
+        // berth-shim makes recursive read-only mounts with mount_setattr(AT_RECURSIVE).
+        native.features.recursiveReadOnlyMounts = true
+        native.features.userNamespaces = Self.supportsUserNamespaces
         response.runtimeHandlers = [native]
         response.features = Runtime_V1_RuntimeFeatures()
         if request.verbose {

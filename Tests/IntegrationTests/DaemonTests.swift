@@ -61,7 +61,8 @@ struct DaemonTests {
             ("/runtime.v1.ImageService/PullImage", "{\"image\": {\"image\": 42}}", "invalid_argument"),
             ("/runtime.v1.ImageService/PullImage", "{\"image\": {\"image\": \"Bad Ref\"}}", "invalid_argument"),
             ("/runtime.v1.ImageService/NoSuchMethod", "{}", "unimplemented"),
-            ("/runtime.v1.RuntimeService/RunPodSandbox", "{}", "unimplemented"),
+            ("/runtime.v1.RuntimeService/RunPodSandbox", "{}", "invalid_argument"),
+            ("/runtime.v1.RuntimeService/CheckpointContainer", "{}", "unimplemented"),
         ]
         for item in cases {
             let reply = try await client.raw(path: item.path, body: Array(item.body.utf8))

@@ -12,7 +12,9 @@ struct BerthConformance: AsyncParsableCommand {
     )
 
     /// Every check, in the order they run.
-    static let allChecks: [Check] = RuntimeInfoChecks.all + ImageChecks.all + BadInputChecks.all
+    static let allChecks: [Check] =
+        RuntimeInfoChecks.all + ImageChecks.all + BadInputChecks.all + PodChecks.all + ContainerChecks.all
+        + LogChecks.all + IdempotenceChecks.all + MountChecks.all + SecurityChecks.all
 
     @Option(help: "Path of the daemon's socket.")
     var socket: String = BerthClient.defaultSocketPath

@@ -18,6 +18,7 @@ enum Catalog {
         large,
         multiarch,
         dockerSchema2,
+        ProbeImage.recipe,
     ]
 
     static func named(_ names: [String]?) throws(BerthError) -> [Recipe] {

@@ -12,11 +12,8 @@ enum ImageChecks {
             pullMultiArch, pullDockerSchema2, pullManyLayers,
             expiredDeadline, missingImage, badReference, digestMismatch, unreachableRegistry, removeMissing,
             imageFsInfo,
-            .pending("images/image volume mounted read-only with sub-path", reason: needsContainers),
-            .pending("images/image id same in ContainerStatus and ListContainers", reason: needsContainers),
+            imageVolume, imageIDInContainerStatus,
         ]
-
-    static let needsContainers = "needs the container runtime (issue 3)"
 
     static let pullByTag = Check("images/pull by tag", uses: ["busybox"]) { harness in
         let reference = harness.reference("busybox:latest")
@@ -275,6 +272,56 @@ enum ImageChecks {
             try expect(!usage.fsID.mountpoint.isEmpty, "image filesystem has no mountpoint")
             try expect(usage.usedBytes.value > 0, "image filesystem at \(usage.fsID.mountpoint) reports 0 bytes used")
             try expect(usage.timestamp > 0, "image filesystem usage has no timestamp")
+        }
+    }
+
+    static let imageVolume = Check("images/image volume mounted read-only with sub-path", uses: ["busybox-distinct"]) { harness in
+        let reference = harness.reference("busybox-distinct-2:latest")
+        try await harness.withClean([reference]) {
+            _ = try await harness.pull(reference)
+            try await imageVolumeBody(harness, reference)
+        }
+    }
+
+    private static func imageVolumeBody(_ harness: Harness, _ reference: String) async throws {
+        try await harness.withPod("image-volume") { pod in
+            var volume = Runtime_V1_Mount()
+            volume.containerPath = "/mnt/image"
+            volume.image.image = reference
+            volume.imageSubPath = "etc"
+            volume.readonly = true
+            let id = try await pod.run("c") { $0.mounts = [volume] }
+            try expectEqual(
+                try await harness.output(id, ["head", "-n", "1", "/mnt/image/passwd"]), "root:x:0:0:root:/root:/bin/sh",
+                "/mnt/image/passwd (the image's /etc/passwd)")
+            let outside = try await harness.shell(id, "test -e /mnt/image/distinct || test -e /mnt/image/bin")
+            try expect(outside.code != 0, "the volume shows the image's root, not its etc sub-path")
+            let write = try await harness.shell(id, "echo x > /mnt/image/written")
+            try expect(write.code != 0, "writing into an image volume succeeded")
+        }
+        // The whole image, no sub-path: /distinct holds "2".
+        try await harness.withPod("image-volume-root") { pod in
+            var volume = Runtime_V1_Mount()
+            volume.containerPath = "/mnt/image"
+            volume.image.image = reference
+            volume.readonly = true
+            let id = try await pod.run("c") { $0.mounts = [volume] }
+            try expectEqual(try await harness.output(id, ["cat", "/mnt/image/distinct"]), "2", "/mnt/image/distinct")
+        }
+    }
+
+    static let imageIDInContainerStatus = Check("images/image id same in ContainerStatus and ListContainers") { harness in
+        try await harness.withPod("image-id") { pod in
+            let imageID = try await harness.requireStatus(harness.probeImage).id
+            let id = try await pod.create("c")
+            let status = try await harness.containerStatus(id)
+            let listed = try await harness.listContainers { $0.id = id }
+            try expectEqual(listed.count, 1, "containers listed with id \(id)")
+            try expectEqual(status.imageID, imageID, "image_id in ContainerStatus")
+            try expectEqual(listed[0].imageID, imageID, "image_id in ListContainers")
+            try expect(!status.imageRef.isEmpty, "image_ref in ContainerStatus is empty")
+            try expect(!listed[0].imageRef.isEmpty, "image_ref in ListContainers is empty")
+            try expectEqual(status.image.image, harness.probeImage, "image in ContainerStatus")
         }
     }
 }
