@@ -9,12 +9,7 @@ extension RuntimeService {
     /// and cgroup go, and its hold on the image's layers is released. The log file stays (the
     /// kubelet owns it). Removing a missing container succeeds.
     public func removeContainer(_ request: Runtime_V1_RemoveContainerRequest) async throws(BerthError) -> Runtime_V1_RemoveContainerResponse {
-        let record: ContainerRecord
-        do {
-            record = try await store.findContainer(request.containerID)
-        } catch where error.code == .notFound {
-            return .init()
-        }
+        guard let record = try await existingContainer(request.containerID) else { return .init() }
         try await removeContainer(record.id)
         return .init()
     }

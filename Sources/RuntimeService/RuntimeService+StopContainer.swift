@@ -8,14 +8,18 @@ extension RuntimeService {
     /// CRI `StopContainer`: the stop signal, then SIGKILL once `timeout` seconds pass (at
     /// once for 0). Stopping an exited or missing container succeeds.
     public func stopContainer(_ request: Runtime_V1_StopContainerRequest) async throws(BerthError) -> Runtime_V1_StopContainerResponse {
-        let record: ContainerRecord
-        do {
-            record = try await store.findContainer(request.containerID)
-        } catch where error.code == .notFound {
-            return .init()
-        }
+        guard let record = try await existingContainer(request.containerID) else { return .init() }
         try await stopContainer(record.id, timeout: max(0, request.timeout))
         return .init()
+    }
+
+    /// Looks a container up for an idempotent call: missing is nil, not an error.
+    func existingContainer(_ query: String) async throws(BerthError) -> ContainerRecord? {
+        do {
+            return try await store.findContainer(query)
+        } catch where error.code == .notFound {
+            return nil
+        }
     }
 
     func stopContainer(_ id: String, timeout: Int64) async throws(BerthError) {
