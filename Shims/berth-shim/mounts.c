@@ -263,9 +263,16 @@ static int readonly_path(const char *path) {
 }
 
 int enter_root(struct plan *p) {
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) return fail("open old root", "/");
     if (chdir(p->root_path) != 0) return fail("chdir", p->root_path);
-    /* Pivot onto the root with the old root stacked under it, then detach the old root. */
+    /* Pivot onto the root with the old root stacked on it, then detach the old root. The old
+     * root is reached through its own descriptor: "." would be the new root, and making that
+     * rslave would cut bidirectional volumes off from the host. Slave first, so the detach
+     * never propagates to the host. */
     if (syscall(SYS_pivot_root, ".", ".") != 0) return fail("pivot_root", p->root_path);
+    if (fchdir(oldroot) != 0) return fail("fchdir", "old root");
+    close(oldroot);
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) != 0) return fail("old root propagation", "/");
     if (umount2(".", MNT_DETACH) != 0) return fail("umount old root", "/");
     if (chdir("/") != 0) return fail("chdir", "/");

@@ -88,6 +88,12 @@ public final class Daemon: Sendable {
         method("ListContainerStats") { (request: Runtime_V1_ListContainerStatsRequest) in await runtime.listContainerStats(request) }
         method("PodSandboxStats") { (request: Runtime_V1_PodSandboxStatsRequest) in try await runtime.podSandboxStats(request) }
         method("ListPodSandboxStats") { (request: Runtime_V1_ListPodSandboxStatsRequest) in await runtime.listPodSandboxStats(request) }
+        let events = "/runtime.v1.RuntimeService/GetContainerEvents"
+        router.register(events) { request in
+            let _: Runtime_V1_GetEventsRequest = try decodeMessage(request.body, path: events)
+            return .stream(EventStream.lines(runtime.events.subscribe()))
+        }
+        implemented.insert(events)
         router.registerUnimplemented(CRIMethods.runtime, except: implemented)
     }
 

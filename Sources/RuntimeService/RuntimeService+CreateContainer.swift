@@ -68,6 +68,7 @@ extension RuntimeService {
                 $0.stopSignal = built.stopSignal
             }
             log.info("container created", metadata: ["name": "\(name)", "image": "\(imageName)"])
+            await emit(.containerCreatedEvent, containerID: id, sandboxID: sandbox.id)
         } catch {
             log.warning("container create failed; undoing", metadata: ["error": "\(error)"])
             await teardownContainer(id)

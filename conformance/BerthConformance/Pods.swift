@@ -366,4 +366,4 @@ enum HostFiles {
 }
 
 /// The reason the resource checks cannot run on a host whose cgroup v2 tree lacks controllers.
-let noCgroupControllers = "the host's cgroup v2 tree has no memory/cpu controller; proven in the guest suite"
+let noCgroupControllers = "needs the cgroup v2 memory and cpu controllers, which this host's cgroup v2 tree does not have"
