@@ -392,6 +392,7 @@ static _Noreturn void exec_child(struct plan *p, int errfd) {
     reset_signals();
     /* Its own process group, so the whole group can be killed on a timeout. */
     if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
+    if (p->tty && exec_tty_child(&exec_term) != 0) child_failed(errfd);
     if (apply_limits(p) != 0 || join_user_namespace(p) != 0 || apply_security(p) != 0) child_failed(errfd);
     if (chdir(p->cwd) != 0) fail("chdir", p->cwd), child_failed(errfd);
     if (apply_late_seccomp(p) != 0) child_failed(errfd);
@@ -405,6 +406,7 @@ int mode_exec(struct plan *p) {
      * privilege over its owner, the initial user namespace. */
     static const int order[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP,
                                 CLONE_NEWPID, CLONE_NEWNS};
+    if (p->tty && exec_tty_open(&exec_term) != 0) return -1;
     if (prepare_security(p) != 0 || prepare_exec(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0)
         return -1;
     if (join_cgroup(p) != 0 || join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
@@ -422,5 +424,5 @@ int mode_exec(struct plan *p) {
     }
     report_ok(pid, 0);
     report_close();
-    exit(wait_status(pid));
+    exit(p->tty ? exec_tty_relay(&exec_term, pid) : wait_status(pid));
 }

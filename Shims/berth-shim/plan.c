@@ -225,6 +225,11 @@ static int apply_record(struct plan *p, const char *key, struct cursor *c) {
         FLAG01(0, p->tty);
     } else if (!strcmp(key, "stdin")) {
         FLAG01(0, p->stdin_open);
+    } else if (!strcmp(key, "stdin-once")) {
+        FLAG01(0, p->stdin_once);
+    } else if (!strcmp(key, "attach")) {
+        ONCE(p->attach);
+        p->attach = c->f[0];
     } else if (!strcmp(key, "log")) {
         ONCE(p->log);
         p->log = c->f[0];
@@ -246,7 +251,7 @@ static const struct { const char *key; int fields; } keys[] = {
     {"ns", 2}, {"uid-map", 3}, {"gid-map", 3}, {"cgroup", 1}, {"root", 5}, {"mount", 9}, {"device", 7}, {"symlink", 2},
     {"masked", 1}, {"readonly", 1}, {"hostname", 1}, {"sysctl", 2}, {"rlimit", 3},
     {"oom-score-adj", 1}, {"user", 3}, {"caps", 5}, {"no-new-privs", 1}, {"seccomp", 0},
-    {"cwd", 1}, {"arg", 1}, {"env", 1}, {"tty", 1}, {"stdin", 1}, {"log", 1},
+    {"cwd", 1}, {"arg", 1}, {"env", 1}, {"tty", 1}, {"stdin", 1}, {"stdin-once", 1}, {"attach", 1}, {"log", 1},
     {"exit-file", 1}, {"state-file", 1}, {"memory-events", 1},
 };
 

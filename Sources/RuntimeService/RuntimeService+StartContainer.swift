@@ -60,7 +60,9 @@ extension RuntimeService {
             cgroupRoot: try requireCgroupMount().path, logPath: record.logPath.isEmpty ? nil : record.logPath,
             exitFile: "\(record.bundle)/exit", stateFile: "\(record.bundle)/shim.state", seccompFilter: filter,
             stdin: record.config.message.stdin)
-        let plan = try ShimPlan(spec: spec, inputs: inputs, isFile: FileSystem.isRegularFile)
+        var plan = try ShimPlan(spec: spec, inputs: inputs, isFile: FileSystem.isRegularFile)
+        plan.attachSocket = "\(record.bundle)/attach.sock"
+        plan.stdinOnce = record.config.message.stdin && record.config.message.stdinOnce
         try FileSystem.removeTree("\(record.bundle)/exit")
         try await store.updateContainer(record.id) { $0.phase = .starting }
         let report = try await launcher.start(plan, planFile: "\(record.bundle)/plan")

@@ -52,6 +52,8 @@ extension ShimPlan {
         for variable in env { record("env", variable) }
         if tty { record("tty", "1") }
         if stdin { record("stdin", "1") }
+        if stdinOnce { record("stdin-once", "1") }
+        if let attachSocket { record("attach", attachSocket) }
         if let logPath { record("log", logPath) }
         if let exitFile { record("exit-file", exitFile) }
         if let stateFile { record("state-file", stateFile) }

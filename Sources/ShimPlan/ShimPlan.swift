@@ -201,6 +201,10 @@ public struct ShimPlan: Sendable, Equatable {
     public var env: [String] = []
     public var tty = false
     public var stdin = false
+    /// Close the container's stdin once the first attached client that carried it is done.
+    public var stdinOnce = false
+    /// The monitor's attach socket (run mode), through which berthd attaches to the container.
+    public var attachSocket: String?
     /// The CRI log file the monitor writes (run mode).
     public var logPath: String?
     /// Where the monitor records the exit status (run mode).
