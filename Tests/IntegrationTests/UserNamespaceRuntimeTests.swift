@@ -2,6 +2,7 @@ import BerthBase
 import BerthClient
 import CRI
 import Foundation
+import StreamProtocol
 import Testing
 
 /// Pods with a user namespace of their own (`userns_options` mode POD) through a real berthd:
@@ -88,6 +89,23 @@ struct UserNamespaceRuntimeTests {
         }
         let mount = try await daemon.client.execSync(containerID, command: ["mount", "-t", "tmpfs", "none", "/mnt"], execTimeout: 10)
         #expect(mount.exitCode != 0)
+
+        // A streaming exec with a terminal joins it as well.
+        var request = Runtime_V1_ExecRequest()
+        request.containerID = containerID
+        request.cmd = ["sh", "-c", "echo uid=$(id -u); cat /proc/self/uid_map; readlink /proc/self/ns/user"]
+        request.tty = true
+        request.stdout = true
+        let url = try await streamURL(daemon, "Exec", request, Runtime_V1_ExecResponse.self) { $0.url }
+        let streamed = try await collect(daemon, url: url)
+        let streamedLines = streamed.stdout.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
+        #expect(streamedLines.count == 3, "\(streamed.stdout)")
+        if streamedLines.count == 3 {
+            #expect(streamedLines[0] == "uid=0")
+            #expect(words(streamedLines[1]) == ["0", "100000", "65536"])
+            #expect(streamedLines[2] == podUserns)
+        }
+        #expect(streamed.status == StreamStatus(.success))
 
         // A second container of the pod shares the user namespace, even without the options.
         let second = Self.container("second", command: ["sleep", "6008"], userns: nil)
