@@ -37,6 +37,7 @@ struct device_rec {
 };
 
 struct symlink_rec { const char *target, *path; };
+struct idmap_rec { unsigned long long container, host, size; };
 struct sysctl_rec { const char *path, *value; char *proc_path; };
 struct rlimit_rec { int resource; uint64_t soft, hard; };
 
@@ -44,6 +45,9 @@ struct plan {
     enum shim_mode mode;
     struct ns_rec ns[8];
     size_t nns;
+    struct idmap_rec *uid_maps;    size_t nuid_maps;
+    struct idmap_rec *gid_maps;    size_t ngid_maps;
+    char *uid_map_text, *gid_map_text; /* "container host size\n" lines for /proc/<pid>/[ug]id_map */
     const char *cgroup;
     int has_root;
     const char *root_path, *root_overlay, *root_dir;

@@ -19,10 +19,6 @@ extension RuntimeService {
         let decision: SandboxDecision = try SandboxPolicy.decide(
             placed, sandboxID: id, nodeHostname: nodeHostname(), hostResolvConf: hostFile("/etc/resolv.conf"),
             hostHosts: hostFile("/etc/hosts"))
-        guard decision.uidMappings == nil else {
-            throw BerthError(
-                .unimplemented, "linux.security_context.namespace_options.userns_options: user namespaces are not supported by this version of berthd")
-        }
         let files = PodFiles(directory: paths.podDirectory(id))
         var record = SandboxRecord(
             id: id, config: config, createdAt: nowNanos(), runtimeHandler: request.runtimeHandler,
@@ -41,6 +37,10 @@ extension RuntimeService {
             let infraCgroup = try createCgroup("\(decision.cgroupPath)/infra")
             var plan = ShimPlan(mode: .infra)
             plan.namespaces = try decision.namespaces.map(Self.shimNamespace)
+            // A pod user namespace: made first by the infra, with these maps, so that it owns
+            // the pod's other namespaces; the pod's containers join it.
+            plan.uidMappings = ShimPlan.idMaps(decision.uidMappings)
+            plan.gidMappings = ShimPlan.idMaps(decision.gidMappings)
             plan.cgroup = infraCgroup
             let ownsUTS = plan.namespaces.contains { $0.kind == .uts && $0.path == nil }
             plan.hostname = ownsUTS ? decision.hostname : nil
