@@ -76,7 +76,7 @@ let package = Package(
             "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
         ]),
         .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
-        .target(name: "Cgroups", dependencies: ["BerthBase", "RuntimeSpec"]),
+        .target(name: "Cgroups", dependencies: ["BerthBase", "CLinux", "RuntimeSpec"]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "OCIImage", "RuntimeSpec",
             "RuntimeState", "Seccomp", "ShimPlan", "Snapshots", "StreamProtocol", "CLinux",
@@ -165,7 +165,7 @@ let package = Package(
             "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
         ]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec", "BerthBase", "TestSupport"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "ContainerPolicy", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],

@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <string.h>
+#include <linux/bpf.h>
 
 static inline int berth_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -59,5 +61,36 @@ static inline int berth_setns(int fd, int nstype) {
 static inline int berth_open_path(const char *path) {
     return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
+
+/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program of count instructions; returns its fd. With a
+ * log buffer the verifier writes what it found there. */
+static inline int berth_bpf_prog_load_cgroup_device(const void *insns, unsigned count, char *log, unsigned log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (__u64)(unsigned long)insns;
+    attr.insn_cnt = count;
+    attr.license = (__u64)(unsigned long)"Apache";
+    if (log != NULL && log_size > 0) {
+        log[0] = 0;
+        attr.log_buf = (__u64)(unsigned long)log;
+        attr.log_size = log_size;
+        attr.log_level = 1;
+    }
+    return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+/* Attaches a device program to a cgroup (an fd of its directory), next to any others. */
+static inline int berth_bpf_prog_attach(int prog_fd, int cgroup_fd, unsigned flags) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (__u32)cgroup_fd;
+    attr.attach_bpf_fd = (__u32)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = flags;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
+}
+
+static inline unsigned berth_bpf_f_allow_multi(void) { return BPF_F_ALLOW_MULTI; }
 
 #endif

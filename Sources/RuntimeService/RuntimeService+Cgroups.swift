@@ -31,6 +31,11 @@ extension RuntimeService {
         try Cgroup(mount: try requireCgroupMount(), path: path).apply(resources)
     }
 
+    /// Attaches the device filter for `rules` to the cgroup.
+    func applyDevices(_ rules: [Resources.DeviceRule], to path: String) throws(BerthError) {
+        try Cgroup(mount: try requireCgroupMount(), path: path).applyDevices(rules)
+    }
+
     /// Removes a cgroup, killing what is left in it (on a thread of its own: it waits for the
     /// processes to go); failures are logged.
     func removeCgroup(_ path: String) async {

@@ -52,7 +52,11 @@ extension RuntimeService {
             try FileSystem.makeDirectory(String(record.logPath[..<(record.logPath.lastIndex(of: "/") ?? record.logPath.startIndex)]), mode: 0o755)
         }
         _ = try createCgroup(containerCgroupPath(record))
-        if let resources = spec.linux?.resources { try applyResources(resources, to: containerCgroupPath(record)) }
+        if let resources = spec.linux?.resources {
+            try applyResources(resources, to: containerCgroupPath(record))
+            // Before the shim starts: it clones the container straight into this cgroup.
+            if let rules = resources.devices, !rules.isEmpty { try applyDevices(rules, to: containerCgroupPath(record)) }
+        }
 
         guard let overlay = snapshot.mounts.first else { throw BerthError(.internal, "image \(image.id): no root mount") }
         let inputs = PlanInputs(
