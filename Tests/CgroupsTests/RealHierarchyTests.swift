@@ -3,6 +3,7 @@ import Glibc
 #endif
 import BerthBase
 import Foundation
+import ContainerPolicy
 import RuntimeSpec
 import TestSupport
 import Testing
@@ -75,5 +76,24 @@ struct RealHierarchyTests {
         #expect(!top.exists)
         sleeper.waitUntilExit()
         #expect(sleeper.terminationReason == Foundation.Process.TerminationReason.uncaughtSignal)
+    }
+
+    /// The kernel's verifier takes the programs and the cgroup takes them (several at once).
+    @Test func deviceFiltersLoadAndAttach() throws {
+        let top = try scratch()
+        defer { try? top.remove() }
+        try top.create(enabling: [])
+        try top.applyDevices(ContainerPolicy.DevicePolicy.defaultRules)
+        try top.applyDevices([RuntimeSpec.Resources.DeviceRule(allow: true, access: "rwm")])
+        try top.applyDevices([.init(allow: false), .init(allow: true, type: "c", major: 4, minor: 1, access: "r"),
+                              .init(allow: false, type: "b", major: -1, minor: 0, access: "w")])
+        try top.remove()
+        do {
+            try top.applyDevices(ContainerPolicy.DevicePolicy.defaultRules)
+            Issue.record("attached to a removed cgroup")
+        } catch {
+            #expect(error.message.contains(top.path))
+            #expect(error.message.contains("open"))
+        }
     }
 }
