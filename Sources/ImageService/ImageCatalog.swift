@@ -60,11 +60,19 @@ actor ImageCatalog {
         for digest in digests { leases[digest, default: 0] += 1 }
     }
 
-    func release(_ digests: [Digest]) {
+    /// Drops one hold on each digest; returns whether any of them is now held by nothing at
+    /// all (no lease, no image record), so a collection has something to free.
+    @discardableResult
+    func release(_ digests: [Digest]) -> Bool {
+        var freed: [Digest] = []
         for digest in digests {
             let count = (leases[digest] ?? 1) - 1
             leases[digest] = count > 0 ? count : nil
+            if count <= 0 { freed.append(digest) }
         }
+        guard !freed.isEmpty else { return false }
+        let referenced = Set(records.values.flatMap { $0.chainIDs + $0.layers.map(\.digest) })
+        return freed.contains { !referenced.contains($0) }
     }
 
     /// Saves a pulled or imported image: merges its names into an existing record with the same

@@ -33,8 +33,12 @@ extension ImageService {
         await catalog.lease(chainIDs.compactMap { try? Digest(parsing: $0) })
     }
 
+    /// Releases a container's hold; collects garbage only when that left layers unreferenced
+    /// (their image was removed while the container used it), so removing a container of a
+    /// present image costs no scan of the stores.
     public func release(chainIDs: [String]) async {
-        await catalog.release(chainIDs.compactMap { try? Digest(parsing: $0) })
-        await catalog.collectGarbage()
+        if await catalog.release(chainIDs.compactMap { try? Digest(parsing: $0) }) {
+            await catalog.collectGarbage()
+        }
     }
 }
