@@ -76,15 +76,16 @@ let package = Package(
         ]),
         .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
         .target(name: "Cgroups", dependencies: ["BerthBase", "RuntimeSpec"]),
+        .target(name: "Network", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "RuntimeService", dependencies: [
-            "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "OCIImage", "RuntimeSpec",
+            "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "Network", "OCIImage", "RuntimeSpec",
             "RuntimeState", "Seccomp", "ShimPlan", "Snapshots",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The daemon: configuration, transport, wiring.
         .target(name: "BerthConfig", dependencies: [
-            "BerthBase", "OCIImage", "Registry",
+            "BerthBase", "Network", "OCIImage", "Registry",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -145,7 +146,7 @@ let package = Package(
         .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr", "TestSupport"]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr", "TestSupport"]),
         .testTarget(name: "BerthConfigTests", dependencies: [
-            "BerthConfig", "BerthBase", "OCIImage", "Registry",
+            "BerthConfig", "BerthBase", "Network", "OCIImage", "Registry",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "BerthServerTests", dependencies: [
@@ -161,6 +162,7 @@ let package = Package(
             "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
         ]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "BerthBase", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],

@@ -27,7 +27,9 @@ final class Berthd: @unchecked Sendable {
     var root: String { "\(directory)/root" }
     var configPath: String { "\(directory)/config.toml" }
 
-    init(extraConfig: String = "") throws {
+    /// `network` replaces the `[network]` table; the default points at an empty directory so a
+    /// test daemon never attaches pods to the machine's own CNI network.
+    init(extraConfig: String = "", network: String? = nil) throws {
         let suffix = UInt32.random(in: 0 ... .max)
         directory = "/tmp/berth-it-\(suffix)"
         cgroupRoot = "berth-it-\(suffix)"
@@ -44,6 +46,7 @@ final class Berthd: @unchecked Sendable {
             [runtime]
             cgroup_root = "\(cgroupRoot)"
             \(extraConfig)
+            \(network ?? "[network]\nconf_dir = \"\(directory)/no-cni\"")
             """
         try FileSystem.atomicWrite(Array(config.utf8), to: "\(directory)/config.toml")
         client = BerthClient(socketPath: "\(directory)/state/berth.sock")
