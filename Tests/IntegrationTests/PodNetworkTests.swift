@@ -47,7 +47,12 @@ final class TestNetns: @unchecked Sendable {
         try command(["/usr/sbin/ip", "netns", "exec", name] + arguments, timeout: timeout)
     }
 
-    var launcher: [String] { ["/usr/sbin/ip", "netns", "exec", name] }
+    /// `ip netns exec` gives berthd a mount namespace of its own with a fresh /sys (sysfs of
+    /// the test namespace), which hides the cgroup2 mount: it is mounted again there.
+    var launcher: [String] {
+        ["/usr/sbin/ip", "netns", "exec", name, "/bin/sh", "-c",
+         "mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup; exec \"$@\"", "berthd"]
+    }
 
     /// Interface names in the namespace.
     func links() throws -> [String] {
@@ -104,7 +109,18 @@ struct NetworkedDaemon {
         try FileSystem.makeDirectory(fixture.binDir)
         if configured { try fixture.configure(extraPlugins: extraPlugins) }
         try await daemon.start()
+        // berthd cannot reach the test registry from its namespace: busybox is imported.
+        let imported = try berthctl(daemon, ["image", "import", "\(TestEnvironment.images ?? "")/busybox", "--name", ref("busybox:latest")])
+        guard imported.status == 0 else { throw BerthError(.internal, "import busybox: \(imported.stderr)") }
         return fixture
+    }
+
+    /// Runs a pod and starts one container in it (the image is already there).
+    func run(pod: Runtime_V1_PodSandboxConfig, container: Runtime_V1_ContainerConfig) async throws -> (pod: String, container: String) {
+        let podID = try await daemon.client.runPodSandbox(pod)
+        let containerID = try await daemon.client.createContainer(podSandboxID: podID, config: container, sandboxConfig: pod)
+        try await daemon.client.startContainer(containerID)
+        return (podID, containerID)
     }
 
     func configure(extraPlugins: String = "") throws {
@@ -133,7 +149,9 @@ struct NetworkedDaemon {
 /// network namespace of its own.
 @Suite(
     .serialized,
-    .enabled(if: TestEnvironment.ready && FileSystem.exists("/usr/lib/cni/bridge"), "needs root, the test registry and containernetworking-plugins"))
+    .enabled(
+        if: TestEnvironment.ready && TestEnvironment.images != nil && FileSystem.exists("/usr/lib/cni/bridge"),
+        "needs root, the test images (BERTH_TEST_IMAGES) and containernetworking-plugins"))
 struct PodNetworkTests {
     func podConfig(_ name: String, hostPort: Int32? = nil, hostNetwork: Bool = false) -> Runtime_V1_PodSandboxConfig {
         var config = Pods.sandboxConfig(name)
@@ -153,8 +171,10 @@ struct PodNetworkTests {
         ])
     }
 
-    func fetch(_ daemon: Berthd, from container: String, url: String) async throws -> String {
-        let reply = try await daemon.client.execSync(container, command: ["wget", "-q", "-T", "5", "-O", "-", url], execTimeout: 15)
+    /// An HTTP GET with busybox nc (Debian's static busybox wget crashes resolving names).
+    func fetch(_ daemon: Berthd, from container: String, host: String, port: Int) async throws -> String {
+        let request = #"printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 "# + "\(host) \(port)"
+        let reply = try await daemon.client.execSync(container, command: ["sh", "-c", request], execTimeout: 15)
         return String(decoding: reply.stdout, as: UTF8.self) + String(decoding: reply.stderr, as: UTF8.self)
     }
 
@@ -162,7 +182,7 @@ struct PodNetworkTests {
         let fixture = try await NetworkedDaemon.started()
         let daemon = fixture.daemon
         let serverPod = podConfig("server")
-        let (serverID, _) = try await Pods.run(daemon, pod: serverPod, container: httpd("httpd", text: "hello-from-server"))
+        let (serverID, _) = try await fixture.run(pod: serverPod, container: httpd("httpd", text: "hello-from-server"))
         let status = try await daemon.client.podSandboxStatus(serverID).status
         let ip = status.network.ip
         #expect(ip.hasPrefix(NetworkedDaemon.subnet), "pod IP \(ip)")
@@ -171,7 +191,7 @@ struct PodNetworkTests {
         #expect(fixture.netnsFiles() == [serverID])
 
         let clientPod = podConfig("client")
-        let (clientID, clientContainer) = try await Pods.run(daemon, pod: clientPod, container: Pods.containerConfig("sleep", command: ["sleep", "600"]))
+        let (clientID, clientContainer) = try await fixture.run(pod: clientPod, container: Pods.containerConfig("sleep", command: ["sleep", "600"]))
         let clientIP = try await daemon.client.podSandboxStatus(clientID).status.network.ip
         #expect(clientIP.hasPrefix(NetworkedDaemon.subnet) && clientIP != ip)
         // The pod's /etc/hosts names its own address.
@@ -182,7 +202,7 @@ struct PodNetworkTests {
 
         var body = ""
         _ = await Pods.eventually {
-            body = (try? await fetch(daemon, from: clientContainer, url: "http://\(ip):8080/")) ?? ""
+            body = (try? await fetch(daemon, from: clientContainer, host: ip, port: 8080)) ?? ""
             return body.contains("hello-from-server")
         }
         #expect(body.contains("hello-from-server"), "pod-to-pod: \(body)")
@@ -203,7 +223,7 @@ struct PodNetworkTests {
     @Test func hostPortReachesThePodAndHostNetworkPodsSeeHostListeners() async throws {
         let fixture = try await NetworkedDaemon.started()
         let daemon = fixture.daemon
-        let (podID, _) = try await Pods.run(daemon, pod: podConfig("web", hostPort: 18080), container: httpd("httpd", text: "via-host-port"))
+        let (podID, _) = try await fixture.run(pod: podConfig("web", hostPort: 18080), container: httpd("httpd", text: "via-host-port"))
         let podIP = try await daemon.client.podSandboxStatus(podID).status.network.ip
 
         // From the test namespace's own loopback.
@@ -224,18 +244,23 @@ struct PodNetworkTests {
         listener.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         listener.arguments = ["netns", "exec", fixture.netns.name, "/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:19090", "-h", listenerDir]
         try listener.run()
-        defer { listener.terminate(); listener.waitUntilExit() }
+        defer {
+            kill(listener.processIdentifier, SIGKILL)
+            listener.waitUntilExit()
+        }
         let hostPod = podConfig("hostnet", hostNetwork: true)
-        let (hostPodID, hostContainer) = try await Pods.run(daemon, pod: hostPod, container: Pods.containerConfig("sleep", command: ["sleep", "600"]))
+        var sleeper = Pods.containerConfig("sleep", command: ["sleep", "600"])
+        sleeper.linux.securityContext.namespaceOptions.network = .node
+        let (hostPodID, hostContainer) = try await fixture.run(pod: hostPod, container: sleeper)
         #expect(try await daemon.client.podSandboxStatus(hostPodID).status.network.ip.isEmpty)
         var seen = ""
         _ = await Pods.eventually {
-            seen = (try? await fetch(daemon, from: hostContainer, url: "http://127.0.0.1:19090/")) ?? ""
+            seen = (try? await fetch(daemon, from: hostContainer, host: "127.0.0.1", port: 19090)) ?? ""
             return seen.contains("host-listener")
         }
         #expect(seen.contains("host-listener"), "host listener from a host-network pod: \(seen)")
         // And the bridge pod, by its address, from the host's network.
-        let direct = try await fetch(daemon, from: hostContainer, url: "http://\(podIP):8080/")
+        let direct = try await fetch(daemon, from: hostContainer, host: podIP, port: 8080)
         #expect(direct.contains("via-host-port"))
         #expect(fixture.netnsFiles() == [podID])
 
