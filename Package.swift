@@ -67,6 +67,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn"]),
+        .target(name: "StreamProtocol"),
         .target(name: "NativeRuntime", dependencies: [
             "BerthBase", "CLinux", "CXattr", "RuntimeSpec", "RuntimeState", "ShimPlan",
             .product(name: "Logging", package: "swift-log"),
@@ -79,7 +80,7 @@ let package = Package(
         .target(name: "Network", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "Network", "OCIImage", "RuntimeSpec",
-            "RuntimeState", "Seccomp", "ShimPlan", "Snapshots",
+            "RuntimeState", "Seccomp", "ShimPlan", "Snapshots", "StreamProtocol", "CLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -94,10 +95,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BerthDaemon", dependencies: [
-            "BerthBase", "BerthConfig", "BerthServer", "CRI", "ImageService", "RuntimeService",
+            "BerthBase", "BerthConfig", "BerthServer", "CRI", "ImageService", "RuntimeService", "StreamProtocol",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -109,14 +111,15 @@ let package = Package(
 
         // Client side.
         .target(name: "BerthClient", dependencies: [
-            "BerthBase", "CRI",
+            "BerthBase", "CRI", "StreamProtocol",
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "berthctl", dependencies: [
-            "BerthBase", "BerthClient", "CRI",
+            "BerthBase", "BerthClient", "CRI", "StreamProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -154,9 +157,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport",
+            "BerthClient", "BerthBase", "CRI", "Registry", "ImageReference", "OCIImage", "TestSupport", "StreamProtocol",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "StreamProtocolTests", dependencies: ["StreamProtocol"]),
         .testTarget(name: "ShimTests", dependencies: ["ShimPlan", "BerthBase", "TestSupport"]),
         .testTarget(name: "ContainerPolicyTests", dependencies: [
             "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
@@ -164,6 +168,7 @@ let package = Package(
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "BerthBase", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "RuntimeSpec", "BerthBase", "TestSupport"]),
+        .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,39 +1,143 @@
 #!/usr/bin/env bash
-# `make bench`: pull the large test image from a local registry with Berth and with its peers,
-# in one run on the same disk, and report seconds, throughput and ratios; then idle memory.
+# `make bench`: Berth next to its peers, in one run on the same disk, as times, memory and ratios.
+#
+# Pulls of the large test image from a local registry (best of BENCH_RUNS):
 #   berth       berthctl pull against a fresh berthd (download, verify, unpack)
 #   containerd  ctr pull against its own containerd on a private socket (fetch + unpack)
 #   skopeo+umoci skopeo copy to an OCI layout, then umoci unpack
 #   tar -xzf    the same layers extracted one after another (the single-stream floor)
 #   zlib        gzip -dc of the same layers to /dev/null (decompression alone)
+# Containers of the busybox test image (bench-runtime.py drives berthd's socket from one Python
+# process, so no client start-up is counted):
+#   start latency  create + start + wait for exit + remove of /bin/true in a running pod, median
+#                  of BENCH_START_RUNS; next to `crun run` and `runc run` of the same rootfs and a
+#                  `crun spec` config, and `ctr run --rm` (median of BENCH_CTR_RUNS)
+#   monitor PSS    berth-shim monitoring one running `sleep`, next to containerd-shim-runc-v2
+#   50 containers  berthd RSS with one pod of 50 running `sleep` containers, next to containerd's
+#                  RSS with 50 `ctr run -d` containers
+#   20 pods        20 × (RunPodSandbox + CreateContainer + StartContainer) in parallel threads
+# Idle RSS of berthd and containerd.
+#
+# crun, runc and containerd run in a private mount namespace whose /sys/fs/cgroup is only the
+# cgroup2 tree (the cgroup v1 hierarchies of a hybrid host are not mounted there), and their
+# cgroups go below one cgroup2 directory of this run; berthd puts its own below another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${BENCH_RUNS:-3}
-port=${BENCH_REGISTRY_PORT:-5056}
+start_runs=${BENCH_START_RUNS:-30}
+ctr_runs=${BENCH_CTR_RUNS:-20}
+fill_count=${BENCH_CONTAINERS:-50}
+pod_count=${BENCH_PODS:-20}
+# The registry's port: BENCH_REGISTRY_PORT, else the first of 5056-5099 nothing listens on
+# (other runs on the host may hold some).
+port=${BENCH_REGISTRY_PORT:-}
+free_port() {
+    local taken
+    taken=$(ss -Htln | awk '{n = split($4, a, ":"); print a[n]}')
+    for candidate in $(seq "$1" 5099); do
+        grep -qx "$candidate" <<<"$taken" || { echo "$candidate"; return 0; }
+    done
+    return 1
+}
 release=.build/release
 work=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
 images=.build/testimages
-image="127.0.0.1:$port/large:latest"
+runtime_py=scripts/bench-runtime.py
+# Run-time state goes on a tmpfs, as on a host where /run is one (the defaults of all four:
+# /run/berth, /run/containerd, /run/crun, /run/runc); images and snapshots stay on disk.
+run="$work/run"
+berth_sock="$run/berth/berth.sock"
+ctrd_sock="$run/containerd/containerd.sock"
+ctr=(ctr --address "$ctrd_sock" --namespace bench)
+# cgroup2 directories of this run: berthd's pods, and the peers' containers.
+cgroup2=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+run_tag=berth-bench-${work##*.}
+peers_cgroup=$run_tag-peers
 pids=()
+berthd=""
+ctrd=""
+
+# Runs a command in a private mount namespace where /sys/fs/cgroup is the cgroup2 tree alone:
+# crun, runc and containerd there never see, let alone write to, the host's v1 hierarchies.
+# (unshare and sh exec the command: a background one keeps the pid $! names.)
+private_cgroups=(unshare --mount --propagation private sh -c
+    'umount -R -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"' sh)
+
+live() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    conformance/registry.sh stop "$work/registry" >/dev/null 2>&1 || true
+    local status=$?
+    trap - EXIT INT TERM
+    set +e
+    # Berth: pods (and so their containers and monitors) through the API, then the daemon.
+    if live "$berthd" && [ -S "$berth_sock" ]; then
+        timeout 120 python3 "$runtime_py" clean "$berth_sock" >/dev/null
+    fi
+    # containerd: tasks and containers first, so every shim exits, then the daemon.
+    if live "$ctrd" && [ -S "$ctrd_sock" ]; then
+        for c in $(timeout 30 "${ctr[@]}" containers ls -q 2>/dev/null); do
+            timeout 30 "${ctr[@]}" tasks kill -s KILL "$c" >/dev/null 2>&1
+            timeout 30 "${ctr[@]}" tasks rm -f "$c" >/dev/null 2>&1
+            timeout 30 "${ctr[@]}" containers rm "$c" >/dev/null 2>&1
+        done
+    fi
+    # crun and runc containers a failed run may have left (`run` deletes them on success).
+    if [ -d "$run/crun" ] || [ -d "$run/runc" ]; then
+        "${private_cgroups[@]}" sh -c '
+            for id in $(crun --root "$1/crun" list -q 2>/dev/null); do crun --root "$1/crun" delete -f "$id"; done
+            for id in $(runc --root "$1/runc" list -q 2>/dev/null); do runc --root "$1/runc" delete -f "$id"; done' \
+            sh "$run" >/dev/null 2>&1
+    fi
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+    grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    conformance/registry.sh stop "$work/registry" >/dev/null 2>&1
+    if [ -n "$cgroup2" ]; then
+        find "$cgroup2/$run_tag" "$cgroup2/$peers_cgroup" -depth -type d -exec rmdir {} + 2>/dev/null
+    fi
     rm -rf "$work"
+    # What must not outlive the run: monitors, shims, mounts, cgroups.
+    local left
+    left=$(ps -eo pid=,stat=,args= | awk -v work="$work" '$2 !~ /^Z/ && index($0, work) && $3 ~ /(berth-shim|containerd-shim-runc-v2|containerd|berthd)$/')
+    [ -z "$left" ] || printf 'bench: left running:\n%s\n' "$left" >&2
+    grep -q " $work" /proc/self/mountinfo && echo "bench: mounts left under $work" >&2
+    [ -n "$cgroup2" ] && ls -d "$cgroup2/$run_tag" "$cgroup2/$peers_cgroup" 2>/dev/null | sed 's/^/bench: cgroup left: /' >&2
+    exit "$status"
 }
 trap cleanup EXIT INT TERM
+mkdir -p "$run" && mount -t tmpfs -o mode=0755 berth-bench-run "$run"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 
 now() { date +%s.%N; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-wait_socket() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "no socket $1" >&2; return 1; }
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+# Waits (up to a minute: a loaded host starts daemons slowly) for socket $1 of the daemon logging to $2.
+wait_socket() {
+    for _ in $(seq 1200); do [ -S "$1" ] && return 0; sleep 0.05; done
+    echo "no socket $1; last lines of $2:" >&2
+    tail -n 20 "$2" >&2
+    return 1
+}
 best() { printf '%s\n' "$@" | sort -g | head -1; }
+ratio() { printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)"; }
 
-conformance/registry.sh start "$work/registry" "$port" >/dev/null
-"$release/berth-testimages" build --out "$images" --only large >/dev/null
-"$release/berth-testimages" push --from "$images" --registry "127.0.0.1:$port" --only large >/dev/null
+if [ -n "$port" ]; then
+    conformance/registry.sh start "$work/registry" "$port" >/dev/null
+else
+    # A port found free may be taken before the registry binds it: try a few.
+    port=5055
+    for _ in 1 2 3 4 5; do
+        port=$(free_port $((port + 1)))
+        conformance/registry.sh start "$work/registry" "$port" >/dev/null 2>&1 && break
+        port_failed=$port
+    done
+    [ "${port_failed:-}" != "$port" ] || { echo "bench: no registry could start" >&2; exit 1; }
+fi
+image="127.0.0.1:$port/large:latest"
+busybox="127.0.0.1:$port/busybox:latest"
+"$release/berth-testimages" build --out "$images" --only large,busybox >/dev/null
+"$release/berth-testimages" push --from "$images" --registry "127.0.0.1:$port" --only large,busybox >/dev/null
 
 layout="$images/large"
 layers=$(python3 -c '
@@ -48,46 +152,49 @@ uncompressed=$(for l in $layers; do gzip -dc "$l" | wc -c; done | awk '{s+=$1} E
 # --- berth
 cat > "$work/berth.toml" <<TOML
 root = "$work/berth-root"
-state = "$work/berth-state"
+state = "$run/berth"
 log_level = "warning"
 [api]
-socket = "$work/berth-state/berth.sock"
+socket = "$berth_sock"
 [registry.hosts."127.0.0.1:$port"]
 plain_http = true
+[runtime]
+cgroup_root = "$run_tag"
 TOML
-"$release/berthd" --config "$work/berth.toml" & berthd=$!; pids+=("$berthd")
-wait_socket "$work/berth-state/berth.sock"
+"$release/berthd" --config "$work/berth.toml" 2>"$work/berthd.log" & berthd=$!; pids+=("$berthd")
+wait_socket "$berth_sock" "$work/berthd.log"
 sleep 1
 berth_idle=$(rss_kib "$berthd")
+# A long deadline: removing the unpacked large image can take more than the default 10 s on a busy disk.
+berthctl=("$release/berthctl" --socket "$berth_sock" --timeout 5m)
 times=()
 for _ in $(seq "$runs"); do
     start=$(now)
-    "$release/berthctl" --socket "$work/berth-state/berth.sock" pull "$image" >/dev/null
+    "${berthctl[@]}" pull "$image" >/dev/null
     times+=("$(echo "$(now) - $start" | bc)")
-    "$release/berthctl" --socket "$work/berth-state/berth.sock" rmi "$image" >/dev/null
+    "${berthctl[@]}" rmi "$image" >/dev/null
 done
 berth=$(best "${times[@]}")
-"$release/berthctl" --socket "$work/berth-state/berth.sock" pull "$image" >/dev/null
+"${berthctl[@]}" pull "$image" >/dev/null
 sleep 1
 berth_after=$(rss_kib "$berthd")
 
-# --- containerd, on a private socket and root, with only what a pull needs
+# --- containerd, on a private socket and root, with only what a pull and `ctr run` need
 mkdir -p "$work/ctrd"
 cat > "$work/ctrd/config.toml" <<TOML
 version = 2
 root = "$work/ctrd/root"
-state = "$work/ctrd/state"
+state = "$run/containerd"
 disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.tracing", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
 [grpc]
-  address = "$work/ctrd/containerd.sock"
+  address = "$ctrd_sock"
 [ttrpc]
-  address = "$work/ctrd/containerd.sock.ttrpc"
+  address = "$ctrd_sock.ttrpc"
 TOML
-containerd --config "$work/ctrd/config.toml" >"$work/ctrd/log" 2>&1 & ctrd=$!; pids+=("$ctrd")
-wait_socket "$work/ctrd/containerd.sock"
+"${private_cgroups[@]}" containerd --config "$work/ctrd/config.toml" >"$work/ctrd/log" 2>&1 & ctrd=$!; pids+=("$ctrd")
+wait_socket "$ctrd_sock" "$work/ctrd/log"
 sleep 1
 ctrd_idle=$(rss_kib "$ctrd")
-ctr=(ctr --address "$work/ctrd/containerd.sock" --namespace bench)
 times=()
 for _ in $(seq "$runs"); do
     start=$(now)
@@ -128,8 +235,82 @@ for _ in $(seq "$runs"); do
 done
 zlib_time=$(best "${times[@]}")
 
+# --- containers: berth
+echo "containers: berth" >&2
+export BENCH_LOG_DIR="$work/pod-logs"
+mkdir -p "$BENCH_LOG_DIR"
+"${berthctl[@]}" pull "$busybox" >/dev/null
+monitor=$(python3 "$runtime_py" monitor "$berth_sock" "$busybox")
+[ "$(cat "/proc/$monitor/comm")" = berth-shim ] || { echo "pid $monitor is not a berth-shim" >&2; exit 1; }
+berth_monitor_pss=$(pss_kib "$monitor")
+python3 "$runtime_py" clean "$berth_sock" >/dev/null
+read -r berth_start berth_create berth_start_only berth_wait berth_remove \
+    < <(python3 "$runtime_py" latency "$berth_sock" "$busybox" "$start_runs")
+python3 "$runtime_py" clean "$berth_sock" >/dev/null
+monitors=$(python3 "$runtime_py" fill "$berth_sock" "$busybox" "$fill_count")
+sleep 1
+berth_full=$(rss_kib "$berthd")
+berth_monitors_pss=$(for pid in $monitors; do pss_kib "$pid"; done | awk '{s+=$1} END {print s}')
+python3 "$runtime_py" clean "$berth_sock" >/dev/null
+read -r berth_pods_wall berth_pods_median < <(python3 "$runtime_py" concurrent "$berth_sock" "$busybox" "$pod_count")
+python3 "$runtime_py" clean "$berth_sock" >/dev/null
+
+# --- containers: crun and runc, on the busybox rootfs with a `crun spec` config for /bin/true
+echo "containers: crun, runc" >&2
+umoci unpack --image "$images/busybox:latest" "$work/rt-bundle" >/dev/null 2>&1
+(cd "$work/rt-bundle" && rm -f config.json && crun spec)
+python3 - "$work/rt-bundle/config.json" "/$peers_cgroup/runc" <<'PY'
+import json, sys
+path, cgroup = sys.argv[1], sys.argv[2]
+config = json.load(open(path))
+config["process"]["terminal"] = False
+config["process"]["args"] = ["/bin/true"]
+config["linux"]["cgroupsPath"] = cgroup
+json.dump(config, open(path, "w"), indent=1)
+PY
+mkdir -p "$run/crun" "$run/runc"
+# crun cannot manage cgroups here (its cgroupfs manager needs to raise RLIMIT_MEMLOCK for the
+# device filter), so it runs with cgroups disabled; runc creates one per container.
+crun_start=$("${private_cgroups[@]}" python3 "$runtime_py" time "$start_runs" \
+    crun --cgroup-manager=disabled --root "$run/crun" run --bundle "$work/rt-bundle" "crun-{i}")
+runc_start=$("${private_cgroups[@]}" python3 "$runtime_py" time "$start_runs" \
+    runc --root "$run/runc" run --bundle "$work/rt-bundle" "runc-{i}")
+
+# --- containers: containerd (ctr), runc v2 shims in containerd's private mount namespace
+echo "containers: containerd" >&2
+# ctr's default 1024 CPU shares would need a cgroup2 cpu controller this host may not have.
+ctr_run=("${ctr[@]}" run --cpu-shares 0)
+"${ctr[@]}" images pull --plain-http "$busybox" >/dev/null
+ctr_start=$(python3 "$runtime_py" time "$ctr_runs" \
+    "${ctr_run[@]}" --rm "--cgroup=/$peers_cgroup/ctr-{i}" "$busybox" "ctr-{i}" /bin/true)
+ctr_task_pid() { "${ctr[@]}" tasks ls | awk -v id="$1" '$1 == id {print $2}'; }
+ctr_stop_all() {
+    for c in $("${ctr[@]}" containers ls -q); do
+        "${ctr[@]}" tasks kill -s KILL "$c" >/dev/null 2>&1 || true
+    done
+    for c in $("${ctr[@]}" containers ls -q); do
+        for _ in $(seq 100); do "${ctr[@]}" tasks rm "$c" >/dev/null 2>&1 && break; sleep 0.05; done
+        "${ctr[@]}" containers rm "$c" >/dev/null
+    done
+}
+"${ctr_run[@]}" -d "--cgroup=/$peers_cgroup/sleep-0" "$busybox" sleep-0 sleep 3600 >/dev/null
+shim=$(awk '/^PPid/ {print $2}' "/proc/$(ctr_task_pid sleep-0)/status")
+[ "$(cat "/proc/$shim/comm")" = containerd-shim ] || { echo "pid $shim is not a containerd shim" >&2; exit 1; }
+sleep 1
+ctr_shim_pss=$(pss_kib "$shim")
+ctr_stop_all
+for i in $(seq "$fill_count"); do
+    "${ctr_run[@]}" -d "--cgroup=/$peers_cgroup/sleep-$i" "$busybox" "sleep-$i" sleep 3600 >/dev/null
+done
+sleep 1
+ctrd_full=$(rss_kib "$ctrd")
+ctr_shims_pss=$(for c in $("${ctr[@]}" containers ls -q); do
+    pss_kib "$(awk '/^PPid/ {print $2}' "/proc/$(ctr_task_pid "$c")/status")"; done | awk '{s+=$1} END {print s}')
+ctr_stop_all
+
 mb() { echo "scale=1; $1 / 1000000" | bc; }
 row() { printf '%-14s %8.2f s %9.1f MB/s %8.2fx\n' "$1" "$2" "$(echo "$uncompressed / $2 / 1000000" | bc -l)" "$(echo "$2 / $berth" | bc -l)"; }
+mib() { printf '%.2f' "$(echo "scale=4; $1 / 1024" | bc)"; }
 echo
 echo "pull of $image: $(echo "$layers" | wc -w) layers, $(mb "$compressed") MB compressed, $(mb "$uncompressed") MB uncompressed; best of $runs"
 printf '%-14s %10s %14s %9s\n' "" "time" "throughput" "÷ berth"
@@ -139,4 +320,28 @@ row skopeo+umoci "$skopeo_time"
 row "tar -xzf" "$tar_time"
 row "zlib inflate" "$zlib_time"
 echo
-echo "idle RSS: berthd $((berth_idle / 1024)) MiB (after a pull $((berth_after / 1024)) MiB), containerd $((ctrd_idle / 1024)) MiB; berthd/containerd = $(echo "scale=2; $berth_idle / $ctrd_idle" | bc)"
+echo "idle RSS: berthd $((berth_idle / 1024)) MiB (after a pull $((berth_after / 1024)) MiB), containerd $((ctrd_idle / 1024)) MiB; berthd/containerd = $(ratio "$berth_idle" "$ctrd_idle")"
+echo
+echo "container start of $busybox /bin/true (create, start, wait for exit, remove), median"
+printf '%-34s %9s %13s\n' "" "ms" "berth ÷ it"
+printf '%-34s %9.1f %13s\n' "berth (API, pod already running)" "$berth_start" "-"
+printf '%-34s %9s\n' "" "(create $berth_create, start $berth_start_only, wait $berth_wait, remove $berth_remove)"
+printf '%-34s %9.1f %12.2fx\n' "crun run" "$crun_start" "$(ratio "$berth_start" "$crun_start")"
+printf '%-34s %9.1f %12.2fx\n' "runc run" "$runc_start" "$(ratio "$berth_start" "$runc_start")"
+printf '%-34s %9.1f %12.2fx\n' "ctr run --rm (containerd, runc)" "$ctr_start" "$(ratio "$berth_start" "$ctr_start")"
+echo "  berth and crun/runc: $start_runs runs each; ctr: $ctr_runs runs"
+echo
+echo "memory"
+printf '%-52s %10s %12s %10s\n' "" "berth" "containerd" "÷"
+printf '%-52s %6s MiB %8s MiB %9.2fx\n' "PSS of one container's monitor (berth-shim / shim)" \
+    "$(mib "$berth_monitor_pss")" "$(mib "$ctr_shim_pss")" "$(ratio "$berth_monitor_pss" "$ctr_shim_pss")"
+printf '%-52s %6s MiB %8s MiB %9.2fx\n' "daemon RSS, $fill_count sleep containers running" \
+    "$(mib "$berth_full")" "$(mib "$ctrd_full")" "$(ratio "$berth_full" "$ctrd_full")"
+printf '%-52s %6s MiB %8s MiB %9.2fx\n' "PSS of their $fill_count monitors / shims, summed" \
+    "$(mib "$berth_monitors_pss")" "$(mib "$ctr_shims_pss")" "$(ratio "$berth_monitors_pss" "$ctr_shims_pss")"
+echo "  berth: one pod holding the $fill_count containers; containerd: $fill_count \`ctr run -d\` containers"
+echo
+echo "$pod_count pods started at once (RunPodSandbox + CreateContainer + StartContainer of sleep each, a thread per pod):"
+echo "  berth: wall $berth_pods_wall ms, per pod median $berth_pods_median ms"
+echo
+echo "load average: $load_before at the start, $(cut -d' ' -f1 /proc/loadavg) at the end, on $(nproc) CPUs (other work on the host skews every figure)"

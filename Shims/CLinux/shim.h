@@ -51,4 +51,13 @@ static inline unsigned int berth_major(dev_t dev) { return major(dev); }
 static inline unsigned int berth_minor(dev_t dev) { return minor(dev); }
 static inline int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
+/* Joins a namespace on the calling thread (setns is per thread for CLONE_NEWNET). */
+static inline int berth_setns(int fd, int nstype) {
+    return (int)syscall(SYS_setns, fd, nstype);
+}
+
+static inline int berth_open_path(const char *path) {
+    return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 #endif

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,14 +35,45 @@ static int open_cgroup(struct plan *p) {
     char *procs = concat3(p->cgroup, "/cgroup.procs", "");
     if (!procs) return fail("open cgroup", p->cgroup);
     p->cgroup_fd = open(procs, O_WRONLY | O_CLOEXEC);
+    p->cgroup_dir_fd = open(p->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = p->cgroup_fd < 0 ? fail("open", procs) : 0;
     free(procs);
     return rc;
 }
 
+/* Set in a child that clone3 already placed in the plan's cgroup. */
+static int born_in_cgroup;
+
 static int join_cgroup(struct plan *p) {
+    if (born_in_cgroup) return 0;
     if (p->cgroup_fd >= 0 && write(p->cgroup_fd, "0", 1) != 1) return fail("join cgroup", p->cgroup);
     return 0;
+}
+
+/* struct clone_args of <linux/sched.h>, which clashes with glibc's <sched.h>. */
+struct berth_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+        cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* fork(), with the child born in the plan's cgroup when there is one: moving a process into a
+ * cgroup afterwards waits for an RCU grace period (about 10 ms), being born there does not.
+ * Falls back to fork() (and a later join) where clone3 cannot do it. */
+static pid_t fork_into_cgroup(struct plan *p) {
+    if (p->cgroup_dir_fd >= 0) {
+        struct berth_clone_args args = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+                                        .cgroup = (uint64_t)p->cgroup_dir_fd};
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid >= 0) {
+            if (pid == 0) born_in_cgroup = 1;
+            return (pid_t)pid;
+        }
+    }
+    return fork();
 }
 
 /* Joins the namespaces with paths among `flags`, in the order given. */
@@ -92,10 +125,37 @@ static int wait_status(pid_t pid) {
 
 static void infra_noop(int sig) { (void)sig; }
 
-static _Noreturn void infra_child(struct plan *p, int errfd) {
+/* Ids inside a new user namespace: 0 when the map covers it, so the pod's processes are
+ * its root and own its namespaces' files; the supplementary groups are dropped. */
+static int become_mapped_root(struct plan *p) {
+    int uid0 = 0, gid0 = 0;
+    for (size_t i = 0; i < p->nuid_maps; i++) uid0 |= p->uid_maps[i].container == 0;
+    for (size_t i = 0; i < p->ngid_maps; i++) gid0 |= p->gid_maps[i].container == 0;
+    if (gid0 && setresgid(0, 0, 0) != 0) return fail("setresgid", "0");
+    if (gid0 && setgroups(0, NULL) != 0) return fail("setgroups", NULL);
+    if (uid0 && setresuid(0, 0, 0) != 0) return fail("setresuid", "0");
+    return 0;
+}
+
+/* `go` (or -1): with a new user namespace, the read end of the pipe on which the parent
+ * says that the id maps are written; `flags` are the namespaces still to unshare then,
+ * so they belong to the user namespace. */
+static _Noreturn void infra_child(struct plan *p, int errfd, int go, int flags) {
     if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
-    if (join_cgroup(p) != 0 || write_hostname_sysctls(p) != 0) child_failed(errfd);
-    if (p->has_oom && write_oom_score_adj(p->oom_score_adj) != 0) child_failed(errfd);
+    /* Before a new cgroup namespace, whose root would not contain the pod's cgroup. */
+    if (join_cgroup(p) != 0) child_failed(errfd);
+    if (go >= 0) {
+        char byte;
+        ssize_t n;
+        while ((n = read(go, &byte, 1)) < 0 && errno == EINTR) {}
+        if (n != 1) _exit(127);  /* the parent failed and reports it */
+        close(go);
+        if (flags && unshare(flags) != 0) fail("unshare", "namespaces"), child_failed(errfd);
+        if (become_mapped_root(p) != 0) child_failed(errfd);
+    }
+    if (write_hostname_sysctls(p) != 0) child_failed(errfd);
+    /* In a user namespace of its own the child may not lower it: the shim did. */
+    if (go < 0 && p->has_oom && write_oom_score_adj(p->oom_score_adj) != 0) child_failed(errfd);
     if (chdir("/") != 0) fail("chdir", "/"), child_failed(errfd);
     /* As PID 1 only signals with a handler are delivered: handle the ones we act on,
      * ignore the rest. */
@@ -120,20 +180,59 @@ static _Noreturn void infra_child(struct plan *p, int errfd) {
     }
 }
 
+/* Writes /proc/<pid>/<file> (uid_map, gid_map) from the parent: as root in the parent
+ * user namespace any map may be written, and setgroups stays allowed. */
+static int write_map(pid_t pid, const char *file, const char *text) {
+    if (!text) return 0;
+    char path[64], digits[24];
+    digits[23] = '\0';
+    size_t at = append(path, sizeof path, 0, "/proc/");
+    at = append(path, sizeof path, at, fmt_u64(digits + 23, (unsigned long long)pid));
+    at = append(path, sizeof path, at, "/");
+    append(path, sizeof path, at, file);
+    return write_file(path, text) == 0 ? 0 : fail("write", file);
+}
+
 int mode_infra(struct plan *p) {
     static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP,
                                 CLONE_NEWPID, CLONE_NEWNS};
     if (prepare_security(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0) return -1;
     if (join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
     int flags = new_namespaces(p, ~0);
-    if (flags && unshare(flags) != 0) return fail("unshare", "namespaces");
+    /* A new user namespace comes first, with the child (and a new PID namespace with it,
+     * so the child is its PID 1); the parent writes its maps, then the child unshares the
+     * rest, which the user namespace then owns. */
+    int user = (flags & CLONE_NEWUSER) != 0;
+    int clone_flags = user ? CLONE_NEWUSER | (flags & CLONE_NEWPID) : 0;
+    flags &= ~clone_flags;
+    if (!user && flags && unshare(flags) != 0) return fail("unshare", "namespaces");
+    /* Inherited: inside its own user namespace the child could not lower it. */
+    if (user && p->has_oom && write_oom_score_adj(p->oom_score_adj) != 0) return -1;
     char *state_tmp = p->state_file ? concat3(p->state_file, ".tmp", "") : NULL;
-    int errpipe[2];
+    int errpipe[2], go[2] = {-1, -1};
     if (pipe2(errpipe, O_CLOEXEC) != 0) return fail("pipe", NULL);
-    pid_t pid = fork();
-    if (pid < 0) return fail("fork", "infra");
-    if (pid == 0) infra_child(p, errpipe[1]);
+    if (user && pipe2(go, O_CLOEXEC) != 0) return fail("pipe", NULL);
+    /* A raw clone is fork with namespace flags; the child makes system calls only. */
+    pid_t pid = user ? (pid_t)syscall(SYS_clone, (unsigned long)(clone_flags | SIGCHLD), NULL, NULL, NULL, NULL)
+                     : fork_into_cgroup(p);
+    if (pid < 0) return fail(user ? "clone" : "fork", "infra");
+    if (pid == 0) {
+        if (user) close(go[1]);
+        infra_child(p, errpipe[1], go[0], user ? flags : 0);
+    }
     close(errpipe[1]);
+    if (user) {
+        close(go[0]);
+        if (write_map(pid, "uid_map", p->uid_map_text) != 0 || write_map(pid, "gid_map", p->gid_map_text) != 0 ||
+            write_all(go[1], "g", 1) != 0) {
+            struct failure saved = last_failure;
+            kill(pid, SIGKILL);
+            wait_status(pid);
+            last_failure = saved;
+            return -1;
+        }
+        close(go[1]);
+    }
     struct failure f;
     if (receive_failure(errpipe[0], &f)) {
         last_failure = f;
@@ -164,13 +263,24 @@ struct run_fds {
     int errpipe[2];
 };
 
+/* Joins the user namespace the plan names, if any: done last, once everything that needs
+ * root in the initial user namespace is done (mounts, rlimits above the hard limit,
+ * oom-score-adj), and before the ids, capabilities and seccomp, which then apply inside it. */
+static int join_user_namespace(struct plan *p) {
+    static const int order[] = {CLONE_NEWUSER};
+    return join_namespaces(p, order, 1);
+}
+
 static _Noreturn void container_child(struct plan *p, struct run_fds *f) {
-    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP};
+    static const int order[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP};
     int errfd = f->errpipe[1];
     reset_signals();
     if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
     if (join_cgroup(p) != 0) child_failed(errfd);
     if (join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) child_failed(errfd);
+    /* The mount namespace is made as root of the initial user namespace, which owns it:
+     * the root overlay (with its trusted.* xattrs), proc, sysfs and the binds all work as
+     * for a container without a user namespace. */
     int flags = CLONE_NEWNS | new_namespaces(p, CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP);
     if (unshare(flags) != 0) fail("unshare", "namespaces"), child_failed(errfd);
     if (prepare_root(p) != 0) child_failed(errfd);
@@ -178,7 +288,7 @@ static _Noreturn void container_child(struct plan *p, struct run_fds *f) {
      * among the container's read-only paths. */
     if (write_hostname_sysctls(p) != 0) child_failed(errfd);
     if (enter_root(p) != 0) child_failed(errfd);
-    if (apply_limits(p) != 0 || apply_security(p) != 0) child_failed(errfd);
+    if (apply_limits(p) != 0 || join_user_namespace(p) != 0 || apply_security(p) != 0) child_failed(errfd);
     if (chdir(p->cwd) != 0) fail("chdir", p->cwd), child_failed(errfd);
     if (apply_late_seccomp(p) != 0) child_failed(errfd);
     if (f->slave >= 0 && ioctl(f->slave, TIOCSCTTY, 0) != 0) fail("set controlling terminal", NULL), child_failed(errfd);
@@ -225,7 +335,7 @@ static _Noreturn void monitor(struct plan *p, struct run_fds *f, struct monitor_
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    pid_t child = fork();
+    pid_t child = fork_into_cgroup(p);
     if (child < 0) fail("fork", "container"), report_failure(&last_failure), _exit(1);
     if (child == 0) container_child(p, f);
     close(f->errpipe[1]);
@@ -311,9 +421,16 @@ int mode_run(struct plan *p) {
 
 static _Noreturn void exec_child(struct plan *p, int errfd) {
     reset_signals();
+    /* In the container's cgroup (already, when clone3 placed it there), then its cgroup
+     * namespace: the shim joined every other namespace before forking. */
+    struct ns_rec *cgroupns = find_ns(p, CLONE_NEWCGROUP);
+    if (join_cgroup(p) != 0) child_failed(errfd);
+    if (cgroupns && cgroupns->fd >= 0 && setns(cgroupns->fd, CLONE_NEWCGROUP) != 0)
+        fail("setns", cgroupns->kind), child_failed(errfd);
     /* Its own process group, so the whole group can be killed on a timeout. */
     if (setsid() < 0) fail("setsid", NULL), child_failed(errfd);
-    if (apply_limits(p) != 0 || apply_security(p) != 0) child_failed(errfd);
+    if (p->tty && exec_tty_child(&exec_term) != 0) child_failed(errfd);
+    if (apply_limits(p) != 0 || join_user_namespace(p) != 0 || apply_security(p) != 0) child_failed(errfd);
     if (chdir(p->cwd) != 0) fail("chdir", p->cwd), child_failed(errfd);
     if (apply_late_seccomp(p) != 0) child_failed(errfd);
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -322,14 +439,18 @@ static _Noreturn void exec_child(struct plan *p, int errfd) {
 }
 
 int mode_exec(struct plan *p) {
-    static const int order[] = {CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWCGROUP,
+    /* The user namespace is joined last, in the child: joining the mount namespace needs
+     * privilege over its owner, the initial user namespace. The cgroup namespace too, once the
+     * child is in the container's cgroup. */
+    static const int order[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
                                 CLONE_NEWPID, CLONE_NEWNS};
+    if (p->tty && exec_tty_open(&exec_term) != 0) return -1;
     if (prepare_security(p) != 0 || prepare_exec(p) != 0 || open_namespaces(p) != 0 || open_cgroup(p) != 0)
         return -1;
-    if (join_cgroup(p) != 0 || join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
+    if (join_namespaces(p, order, sizeof order / sizeof order[0]) != 0) return -1;
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return fail("pipe", NULL);
-    pid_t pid = fork();
+    pid_t pid = fork_into_cgroup(p);
     if (pid < 0) return fail("fork", "exec");
     if (pid == 0) exec_child(p, errpipe[1]);
     close(errpipe[1]);
@@ -341,5 +462,5 @@ int mode_exec(struct plan *p) {
     }
     report_ok(pid, 0);
     report_close();
-    exit(wait_status(pid));
+    exit(p->tty ? exec_tty_relay(&exec_term, pid) : wait_status(pid));
 }

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +110,7 @@ static void read_stream(struct stream *s) {
         finish_stream(s);
         return;
     }
+    attach_broadcast(s == &streams[0] ? 1 : 2, s->buf + s->len, (size_t)n);
     s->len += (size_t)n;
     flush_lines(s);
 }
@@ -149,6 +151,20 @@ static void write_exit_file(struct plan *p, struct monitor_io *io, int status, i
     atomic_write(p->exit_file, io->exit_tmp, text, at);
 }
 
+/* stdin_once: the first attached client is done. A pipe is closed; a pty gets its EOF
+ * character, as a user's ^D. */
+static void close_stdin(struct plan *p, struct monitor_io *io, int in) {
+    if (p->tty) {
+        struct termios tio;
+        char eof = 4;
+        if (tcgetattr(in, &tio) == 0 && tio.c_cc[VEOF]) eof = (char)tio.c_cc[VEOF];
+        if (write(in, &eof, 1) < 0) {}
+    } else {
+        close(in);
+    }
+    io->stdin_keep = -1;
+}
+
 int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t started) {
     log_fd = io->log_fd;
     streams[0].fd = io->out_fd;
@@ -167,17 +183,22 @@ int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t star
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) return 1;
 
+    if (p->attach) attach_listen(p->attach);
+    if (io->stdin_keep >= 0) fcntl(io->stdin_keep, F_SETFL, fcntl(io->stdin_keep, F_GETFL) | O_NONBLOCK);
+    int stdin_closed = 0;
+
     int exited = 0, status = 0;
     int64_t finished = 0;
     for (;;) {
-        struct pollfd fds[3] = {{sfd, POLLIN, 0}, {streams[0].fd, POLLIN, 0}, {streams[1].fd, POLLIN, 0}};
+        struct pollfd fds[3 + 17] = {{sfd, POLLIN, 0}, {streams[0].fd, POLLIN, 0}, {streams[1].fd, POLLIN, 0}};
+        int nattach = attach_poll_fds(fds + 3, 17);
         int timeout = -1;
         if (exited) {
             int64_t left = finished + DRAIN_NANOS - now_nanos();
             if (left <= 0 || (streams[0].fd < 0 && streams[1].fd < 0)) break;
             timeout = (int)(left / 1000000) + 1;
         }
-        if (poll(fds, 3, timeout) < 0 && errno != EINTR) break;
+        if (poll(fds, (nfds_t)(3 + nattach), timeout) < 0 && errno != EINTR) break;
         if (fds[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) == sizeof si) {
@@ -207,7 +228,13 @@ int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t star
         }
         for (int i = 0; i < 2; i++)
             if (streams[i].fd >= 0 && (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) read_stream(&streams[i]);
+        /* With a tty the master is both stdin and output: gone once the output ended. */
+        int master = p->tty ? streams[0].fd : -1;
+        int in = stdin_closed || (p->tty && master < 0) ? -1 : io->stdin_keep;
+        attach_handle(fds + 3, nattach, in, master, p->stdin_once, &stdin_closed);
+        if (stdin_closed && in >= 0) close_stdin(p, io, in);
     }
+    attach_close(p->attach);
     finish_stream(&streams[0]);
     finish_stream(&streams[1]);
     int oom = oom_kills(p->memory_events) > oom_before;

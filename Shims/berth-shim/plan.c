@@ -101,6 +101,16 @@ static int apply_record(struct plan *p, const char *key, struct cursor *c) {
         n->path = c->f[1][0] ? c->f[1] : NULL;
         n->fd = -1;
         p->nns++;
+    } else if (!strcmp(key, "uid-map") || !strcmp(key, "gid-map")) {
+        int uid = key[0] == 'u';
+        struct idmap_rec *m = uid ? PUSH(p->uid_maps, p->nuid_maps) : PUSH(p->gid_maps, p->ngid_maps);
+        if (!m) return OOM();
+        NUM(0, 10, 0xffffffffULL, m->container);
+        NUM(1, 10, 0xffffffffULL, m->host);
+        NUM(2, 10, 0xffffffffULL, m->size);
+        if (m->size == 0) return plan_error(c->line, "%s", "an id map of size 0");
+        if (m->container + m->size > 0x100000000ULL || m->host + m->size > 0x100000000ULL)
+            return plan_error(c->line, "%s", "an id map runs past the last id");
     } else if (!strcmp(key, "cgroup")) {
         ONCE(p->cgroup);
         p->cgroup = c->f[0];
@@ -215,6 +225,11 @@ static int apply_record(struct plan *p, const char *key, struct cursor *c) {
         FLAG01(0, p->tty);
     } else if (!strcmp(key, "stdin")) {
         FLAG01(0, p->stdin_open);
+    } else if (!strcmp(key, "stdin-once")) {
+        FLAG01(0, p->stdin_once);
+    } else if (!strcmp(key, "attach")) {
+        ONCE(p->attach);
+        p->attach = c->f[0];
     } else if (!strcmp(key, "log")) {
         ONCE(p->log);
         p->log = c->f[0];
@@ -233,12 +248,39 @@ static int apply_record(struct plan *p, const char *key, struct cursor *c) {
 
 /* Field counts per key; seccomp is raw bytes and handled apart. */
 static const struct { const char *key; int fields; } keys[] = {
-    {"ns", 2}, {"cgroup", 1}, {"root", 5}, {"mount", 9}, {"device", 7}, {"symlink", 2},
+    {"ns", 2}, {"uid-map", 3}, {"gid-map", 3}, {"cgroup", 1}, {"root", 5}, {"mount", 9}, {"device", 7}, {"symlink", 2},
     {"masked", 1}, {"readonly", 1}, {"hostname", 1}, {"sysctl", 2}, {"rlimit", 3},
     {"oom-score-adj", 1}, {"user", 3}, {"caps", 5}, {"no-new-privs", 1}, {"seccomp", 0},
-    {"cwd", 1}, {"arg", 1}, {"env", 1}, {"tty", 1}, {"stdin", 1}, {"log", 1},
+    {"cwd", 1}, {"arg", 1}, {"env", 1}, {"tty", 1}, {"stdin", 1}, {"stdin-once", 1}, {"attach", 1}, {"log", 1},
     {"exit-file", 1}, {"state-file", 1}, {"memory-events", 1},
 };
+
+/* The text written to /proc/<pid>/uid_map or gid_map: one "container host size" line per
+ * map, at most what the kernel takes in one write (340 lines, less than a page). */
+static int map_text(const struct idmap_rec *maps, size_t n, char **out) {
+    *out = NULL;
+    if (n == 0) return 0;
+    if (n > 340) return -1;
+    char *text = malloc(4096);
+    if (!text) return -1;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        char digits[24];
+        digits[23] = '\0';
+        at = append(text, 4096, at, fmt_u64(digits + 23, maps[i].container));
+        at = append(text, 4096, at, " ");
+        at = append(text, 4096, at, fmt_u64(digits + 23, maps[i].host));
+        at = append(text, 4096, at, " ");
+        at = append(text, 4096, at, fmt_u64(digits + 23, maps[i].size));
+        at = append(text, 4096, at, "\n");
+    }
+    if (at >= 4095) {
+        free(text);
+        return -1;
+    }
+    *out = text;
+    return 0;
+}
 
 static size_t count_lines(const char *from, const char *to) {
     size_t n = 0;
@@ -299,6 +341,16 @@ static int parse(struct plan *p, char *buf, size_t len) {
         line += 1 + count_lines(v, v + length) + 1;
         at = value + length + 1;
     }
+    int new_user = 0;
+    for (size_t i = 0; i < p->nns; i++)
+        if (p->ns[i].flag == CLONE_NEWUSER && !p->ns[i].path) new_user = 1;
+    if (new_user && p->mode != MODE_INFRA)
+        return plan_error(line, "%s", "a new user namespace is only made in infra mode; join one by path");
+    if ((p->nuid_maps || p->ngid_maps) && !new_user)
+        return plan_error(line, "%s", "id maps without a new user namespace");
+    if (map_text(p->uid_maps, p->nuid_maps, &p->uid_map_text) != 0 ||
+        map_text(p->gid_maps, p->ngid_maps, &p->gid_map_text) != 0)
+        return plan_error(line, "%s", "id maps too long (at most 340 lines, 4095 bytes)");
     if (p->mode == MODE_RUN && !p->has_root) return plan_error(line, "%s", "missing required record \"root\"");
     if (p->mode != MODE_INFRA && p->nargs == 0) return plan_error(line, "%s", "missing required record \"arg\"");
     return 0;
@@ -308,6 +360,7 @@ int plan_load(struct plan *p, enum shim_mode mode, const char *file) {
     memset(p, 0, sizeof *p);
     p->mode = mode;
     p->cgroup_fd = -1;
+    p->cgroup_dir_fd = -1;
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail("open plan", file);
     struct stat st;

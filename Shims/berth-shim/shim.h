@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/capability.h>
+#include <poll.h>
 
 enum shim_mode { MODE_INFRA, MODE_RUN, MODE_EXEC };
 
@@ -36,6 +37,7 @@ struct device_rec {
 };
 
 struct symlink_rec { const char *target, *path; };
+struct idmap_rec { unsigned long long container, host, size; };
 struct sysctl_rec { const char *path, *value; char *proc_path; };
 struct rlimit_rec { int resource; uint64_t soft, hard; };
 
@@ -43,6 +45,9 @@ struct plan {
     enum shim_mode mode;
     struct ns_rec ns[8];
     size_t nns;
+    struct idmap_rec *uid_maps;    size_t nuid_maps;
+    struct idmap_rec *gid_maps;    size_t ngid_maps;
+    char *uid_map_text, *gid_map_text; /* "container host size\n" lines for /proc/<pid>/[ug]id_map */
     const char *cgroup;
     int has_root;
     const char *root_path, *root_overlay, *root_dir;
@@ -69,7 +74,8 @@ struct plan {
     const char *cwd;
     char **args;                   size_t nargs;   /* NULL-terminated */
     char **env;                    size_t nenv;    /* NULL-terminated */
-    int tty, stdin_open;
+    int tty, stdin_open, stdin_once;
+    const char *attach;            /* run: the attach socket path */
     const char *log, *exit_file, *state_file, *memory_events;
 
     /* Filled before fork for the child's use. */
@@ -77,6 +83,7 @@ struct plan {
     cap_t caps;                    /* the sets cap_set_proc installs */
     int last_cap;
     int cgroup_fd;
+    int cgroup_dir_fd;  /* the cgroup directory, for clone3(CLONE_INTO_CGROUP) */
     void *buffer;                  /* the plan file, mapped */
     size_t buffer_len;
 };
@@ -132,6 +139,20 @@ struct monitor_io {
     char *exit_tmp;
 };
 int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t started);
+
+/* exec_tty.c: exec with a pty relayed to the shim's stdio; resizes on fd 4. */
+struct exec_tty { int master, slave, resize; };
+extern struct exec_tty exec_term;
+int exec_tty_open(struct exec_tty *t);           /* first thing in exec mode */
+int exec_tty_child(struct exec_tty *t);          /* in the child after setsid */
+int exec_tty_relay(struct exec_tty *t, pid_t child); /* returns the exit code */
+
+/* attach.c: the monitor's attach socket (<bundle>/attach.sock). */
+int attach_listen(const char *path);             /* -1 on failure (attach then unavailable) */
+int attach_poll_fds(struct pollfd *fds, int max); /* listener and clients */
+void attach_handle(struct pollfd *fds, int n, int stdin_fd, int master, int stdin_once, int *stdin_closed);
+void attach_broadcast(int kind, const char *buf, size_t len); /* kind 1 stdout, 2 stderr */
+void attach_close(const char *path);
 
 /* modes.c */
 int mode_infra(struct plan *p);

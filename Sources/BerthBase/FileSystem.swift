@@ -22,8 +22,13 @@ public enum FileSystem {
     }
 
     /// Writes `bytes` to `path` so that a crash leaves either the old file or the new one:
-    /// a temporary file in the same directory, fsync, rename, fsync of the directory.
-    public static func atomicWrite(_ bytes: some Collection<UInt8>, to path: String, mode: mode_t = 0o644) throws(BerthError) {
+    /// a temporary file in the same directory, fsync, rename, fsync of the directory. Without
+    /// `durable` the fsyncs are left out: the rename still keeps a berthd crash from leaving a
+    /// torn file, and only a power loss may roll the file back (right for state that a reboot
+    /// makes stale anyway, such as the records of running containers).
+    public static func atomicWrite(
+        _ bytes: some Collection<UInt8>, to path: String, mode: mode_t = 0o644, durable: Bool = true
+    ) throws(BerthError) {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = "\(directory)/.tmp-\((path as NSString).lastPathComponent)-\(UInt32.random(in: 0 ... .max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
@@ -42,14 +47,14 @@ public enum FileSystem {
                 offset += written
             }
         }
-        if failure == nil && fsync(fd) != 0 { failure = "fsync \(temporary): \(errnoText())" }
+        if failure == nil && durable && fsync(fd) != 0 { failure = "fsync \(temporary): \(errnoText())" }
         close(fd)
         if failure == nil && rename(temporary, path) != 0 { failure = "rename \(temporary) to \(path): \(errnoText())" }
         if let failure {
             unlink(temporary)
             throw BerthError(.internal, failure)
         }
-        syncDirectory(directory)
+        if durable { syncDirectory(directory) }
     }
 
     /// Flushes a directory's entries (after a rename or create in it).

@@ -18,6 +18,8 @@ public struct Config: Sendable, Equatable {
     public var logLevel: Logger.Level = .info
     /// The largest request body the API reads.
     public var maxRequestBytes = 16 << 20
+    /// How long a streaming URL (Exec, Attach, PortForward) stays valid if unused, in seconds.
+    public var streamTokenTimeout = 30
     public var registry = RegistryConfiguration()
     /// The container shim; empty means `berth-shim` beside the berthd executable.
     public var shimPath = ""

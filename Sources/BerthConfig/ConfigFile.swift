@@ -35,6 +35,15 @@ enum ConfigFile {
         if var registry = try top.table("registry") {
             try readRegistry(&registry, into: &config.registry)
         }
+        if var streaming = try top.table("streaming") {
+            if let seconds = try streaming.int("token_timeout") {
+                guard (1...3600).contains(seconds) else {
+                    throw ConfigIssue("\(streaming.keyPath("token_timeout")): \(seconds) out of range (1 to 3600)")
+                }
+                config.streamTokenTimeout = seconds
+            }
+            try streaming.finish()
+        }
         if var runtime = try top.table("runtime") {
             if let shim = try runtime.string("shim") {
                 config.shimPath = try Validate.directory(shim, key: runtime.keyPath("shim"))

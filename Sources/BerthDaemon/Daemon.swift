@@ -7,6 +7,7 @@ import ImageService
 import Logging
 import RuntimeService
 import SwiftProtobuf
+import StreamProtocol
 
 /// berthd: the services behind the socket. `run` serves until `shutdown` is called.
 public final class Daemon: Sendable {
@@ -27,7 +28,9 @@ public final class Daemon: Sendable {
             root: config.rootDirectory, state: config.stateDirectory, shimPath: Self.shimPath(config), cgroupRoot: config.cgroupRoot,
             network: config.network, images: images, logger: logger)
         var router = Router()
-        Self.registerRuntime(&router, runtime)
+        let tokens = StreamTokens(timeout: .seconds(config.streamTokenTimeout))
+        Self.registerRuntime(&router, runtime, tokens)
+        Self.registerStreaming(&router, runtime, tokens)
         Self.registerImages(&router, images)
         server = Server(
             socketPath: config.socketPath, mode: config.socketMode, group: config.socketGroup,
@@ -57,7 +60,7 @@ public final class Daemon: Sendable {
         await server.shutdown()
     }
 
-    private static func registerRuntime(_ router: inout Router, _ runtime: RuntimeService) {
+    private static func registerRuntime(_ router: inout Router, _ runtime: RuntimeService, _ tokens: StreamTokens) {
         var implemented: Set<String> = []
         func method<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
             _ name: String, _ body: @escaping @Sendable (Request) async throws -> Response
@@ -85,11 +88,60 @@ public final class Daemon: Sendable {
         }
         method("ReopenContainerLog") { (request: Runtime_V1_ReopenContainerLogRequest) in try await runtime.reopenContainerLog(request) }
         method("ExecSync") { (request: Runtime_V1_ExecSyncRequest) in try await runtime.execSync(request) }
+        method("Exec") { (request: Runtime_V1_ExecRequest) in
+            try await runtime.checkExec(request)
+            return Runtime_V1_ExecResponse.with { $0.url = tokens.mint(.exec(request)) }
+        }
+        method("Attach") { (request: Runtime_V1_AttachRequest) in
+            try await runtime.checkAttach(request)
+            return Runtime_V1_AttachResponse.with { $0.url = tokens.mint(.attach(request)) }
+        }
+        method("PortForward") { (request: Runtime_V1_PortForwardRequest) in
+            try await runtime.checkPortForward(request)
+            return Runtime_V1_PortForwardResponse.with { $0.url = tokens.mint(.portForward(request)) }
+        }
         method("ContainerStats") { (request: Runtime_V1_ContainerStatsRequest) in try await runtime.containerStats(request) }
         method("ListContainerStats") { (request: Runtime_V1_ListContainerStatsRequest) in await runtime.listContainerStats(request) }
         method("PodSandboxStats") { (request: Runtime_V1_PodSandboxStatsRequest) in try await runtime.podSandboxStats(request) }
         method("ListPodSandboxStats") { (request: Runtime_V1_ListPodSandboxStatsRequest) in await runtime.listPodSandboxStats(request) }
+        let events = "/runtime.v1.RuntimeService/GetContainerEvents"
+        router.register(events) { request in
+            let _: Runtime_V1_GetEventsRequest = try decodeMessage(request.body, path: events)
+            return .stream(EventStream.lines(runtime.events.subscribe()))
+        }
+        implemented.insert(events)
         router.registerUnimplemented(CRIMethods.runtime, except: implemented)
+    }
+
+    /// `GET /stream/<token>` with a WebSocket upgrade runs the session the token was minted
+    /// for; without one (or with an unknown, used or expired token) it is answered in plain HTTP.
+    private static func registerStreaming(_ router: inout Router, _ runtime: RuntimeService, _ tokens: StreamTokens) {
+        router.registerWebSocket(StreamTokens.pathPrefix) { uri, offered in
+            let path = String(uri.prefix { $0 != "?" })
+            guard let (request, chosen) = tokens.take(path: path, { request -> String? in
+                switch request {
+                case .exec, .attach: StreamProtocols.negotiate(offered, supported: StreamProtocols.channel)
+                case .portForward: StreamProtocols.negotiate(offered, supported: [StreamProtocols.portForward])
+                }
+            }) else { return nil }
+            return WebSocketAcceptance(subprotocol: chosen) { connection, messages in
+                let stream = StreamConnection(messages: messages, send: { await connection.send($0) })
+                switch request {
+                case .exec(let exec): await runtime.streamExec(exec, stream)
+                case .attach(let attach): await runtime.streamAttach(attach, stream)
+                case .portForward(let forward):
+                    var ports = forward.port.compactMap { UInt16(exactly: $0) }
+                    if ports.isEmpty { ports = queryPorts(uri) }
+                    await runtime.streamPortForward(podSandboxID: forward.podSandboxID, ports: ports, stream)
+                }
+            }
+        }
+        router.registerPrefix(StreamTokens.pathPrefix, methods: ["GET", "POST"]) { request in
+            if request.header("upgrade")?.lowercased() == "websocket" {
+                throw BerthError(.notFound, "stream \(request.path.dropFirst(StreamTokens.pathPrefix.count)): unknown, already used or expired, or no supported subprotocol offered (\(StreamProtocols.channel.joined(separator: ", ")), \(StreamProtocols.portForward))")
+            }
+            throw BerthError(.invalidArgument, "\(request.path) needs a WebSocket upgrade")
+        }
     }
 
     private static func registerImages(_ router: inout Router, _ images: ImageService) {
@@ -158,5 +210,14 @@ func encodeJSON(_ value: some Encodable) throws(BerthError) -> [UInt8] {
         return Array(try encoder.encode(value))
     } catch {
         throw BerthError(.internal, "encode reply: \(error)")
+    }
+}
+
+/// `port=N` values of a URI's query, as kubelet's port-forward URLs carry them.
+func queryPorts(_ uri: String) -> [UInt16] {
+    guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [] }
+    return query.split(separator: "&").compactMap { pair in
+        let parts = pair.split(separator: "=", maxSplits: 1)
+        return parts.count == 2 && parts[0] == "port" ? UInt16(parts[1]) : nil
     }
 }

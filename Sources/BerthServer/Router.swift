@@ -10,6 +10,7 @@ public struct Router: Sendable {
 
     private var exact: [String: Route] = [:]
     private var prefixes: [(prefix: String, route: Route)] = []
+    private var webSockets: [(prefix: String, acceptor: WebSocketAcceptor)] = []
 
     public init() {}
 
@@ -24,6 +25,16 @@ public struct Router: Sendable {
     public mutating func registerPrefix(_ prefix: String, methods: Set<String> = ["POST"], _ handler: @escaping Handler) {
         prefixes.append((prefix, Route(methods: methods, handler: handler)))
         prefixes.sort { $0.prefix.count > $1.prefix.count }
+    }
+
+    /// Lets requests for paths under `prefix` upgrade to WebSocket when `acceptor` agrees.
+    /// Register a plain route for the prefix too: it answers requests that do not upgrade.
+    public mutating func registerWebSocket(_ prefix: String, _ acceptor: @escaping WebSocketAcceptor) {
+        webSockets.append((prefix, acceptor))
+    }
+
+    func webSocketAcceptor(for path: String) -> WebSocketAcceptor? {
+        webSockets.first { path.hasPrefix($0.prefix) }?.acceptor
     }
 
     /// Finds the handler for a request, or the rejection to answer with instead.

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
 import Synchronization
 
 /// The HTTP/1.1 server on the daemon's Unix socket. It knows paths, bodies, deadlines and
@@ -47,9 +48,12 @@ public final class Server: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    let upgrader = Self.webSocketUpgrader(router: router, httpHandlerName: "berth-http")
+                    try pipeline.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }),
+                        withErrorHandling: false)
                     try pipeline.addHandler(ConnectionHandler(
-                        router: router, maxBodyBytes: maxBodyBytes, logger: logger, eventLoop: channel.eventLoop))
+                        router: router, maxBodyBytes: maxBodyBytes, logger: logger, eventLoop: channel.eventLoop), name: "berth-http")
                     track(channel)
                 }
             }

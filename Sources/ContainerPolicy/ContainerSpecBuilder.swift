@@ -141,7 +141,8 @@ public struct ContainerSpecBuilder: Sendable {
 
         // Linux.
         var linux = Linux()
-        let userMappings = try UserMappings.from(namespaceOptions)
+        let userMappings = try UserMappings.container(namespaceOptions, pod: sandboxConfig.linux.securityContext.namespaceOptions)
+        if let userMappings { try userMappings.checkCovers(spec.process?.user) }
         linux.namespaces = try NamespacePolicy.container(options: namespaceOptions, privileged: privileged, sandbox: sandbox,
                                                          targetPIDNamespacePath: container.targetPIDNamespacePath,
                                                          userMappings: userMappings)

@@ -46,7 +46,7 @@ public enum NamespacePolicy {
             throw BerthError(.invalidArgument, "\(field).ipc: only POD and NODE are supported, not \(options.ipc)")
         }
         if userMappings != nil {
-            namespaces.append(Namespace(type: "user", path: sandbox.userNamespacePath))
+            namespaces.append(Namespace(type: "user", path: try required(sandbox.userNamespacePath, "the pod's user namespace")))
         }
         namespaces.append(Namespace(type: "mount"))
         if !privileged {
@@ -124,6 +124,45 @@ public struct UserMappings: Sendable, Equatable {
         default:
             throw BerthError(.invalidArgument, "\(field).mode: user namespace mode \(userns.mode) is not supported")
         }
+    }
+
+    /// A container's mappings: its own `userns_options` when it has them, which must then be
+    /// the pod's (its containers share the pod's user namespace), else the pod's, so no
+    /// container of a pod with a user namespace runs outside it.
+    public static func container(_ options: Runtime_V1_NamespaceOption,
+                                 pod: Runtime_V1_NamespaceOption) throws(BerthError) -> UserMappings? {
+        let field = "linux.security_context.namespace_options.userns_options"
+        let podMappings = try from(pod)
+        guard options.hasUsernsOptions else { return podMappings }
+        let own = try from(options, field: field)
+        guard own == podMappings else {
+            throw BerthError(.invalidArgument,
+                             "\(field): the container's user namespace must be its pod's: \(describe(own)) differs from the pod's \(describe(podMappings))")
+        }
+        return own
+    }
+
+    /// Refuses a process user (uid, gid, additional gids) that the mappings do not cover:
+    /// it could not exist inside the pod's user namespace.
+    public func checkCovers(_ user: User?) throws(BerthError) {
+        guard let user else { return }
+        func covered(_ id: UInt32, _ maps: [IDMapping]) -> Bool {
+            maps.contains { UInt64(id) >= UInt64($0.containerID) && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }
+        }
+        guard covered(user.uid, uids) else {
+            throw BerthError(.invalidArgument, "linux.security_context: uid \(user.uid) is not mapped in the pod's user namespace (\(Self.describe(self)))")
+        }
+        for gid in [user.gid] + (user.additionalGids ?? []) where !covered(gid, gids) {
+            throw BerthError(.invalidArgument, "linux.security_context: gid \(gid) is not mapped in the pod's user namespace (\(Self.describe(self)))")
+        }
+    }
+
+    static func describe(_ mappings: UserMappings?) -> String {
+        guard let mappings else { return "none" }
+        func text(_ maps: [IDMapping]) -> String {
+            maps.map { "\($0.containerID):\($0.hostID):\($0.size)" }.joined(separator: ",")
+        }
+        return "uids \(text(mappings.uids)) gids \(text(mappings.gids))"
     }
 
     private static func mapping(_ list: [Runtime_V1_IDMapping], field: String) throws(BerthError) -> [IDMapping] {

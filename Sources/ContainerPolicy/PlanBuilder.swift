@@ -176,14 +176,15 @@ extension ShimPlan {
 }
 
 extension ShimPlan {
-    /// The pod infra's plan: its new namespaces, cgroup, hostname (in a new UTS namespace),
-    /// sysctls and OOM score. User-namespace id mappings are not part of a shim plan; the
-    /// daemon writes `decision.uidMappings`/`gidMappings` itself.
+    /// The pod infra's plan: its new namespaces, the id maps of its new user namespace,
+    /// cgroup, hostname (in a new UTS namespace), sysctls and OOM score.
     public init(sandbox decision: SandboxDecision, cgroupRoot: String = "/sys/fs/cgroup", stateFile: String? = nil) throws(BerthError) {
         self.init(mode: .infra)
         namespaces = try decision.namespaces.map { namespace throws(BerthError) in
             ShimPlan.Namespace(try Self.kind(namespace.type), path: namespace.path)
         }
+        uidMappings = Self.idMaps(decision.uidMappings)
+        gidMappings = Self.idMaps(decision.gidMappings)
         cgroup = cgroupRoot + "/" + decision.cgroupPath
         if decision.namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
             hostname = decision.hostname
@@ -191,5 +192,12 @@ extension ShimPlan {
         sysctls = decision.sysctls
         oomScoreAdj = decision.oomScoreAdj
         self.stateFile = stateFile
+    }
+}
+
+extension ShimPlan {
+    /// Runtime-spec id mappings as shim id maps.
+    public static func idMaps(_ mappings: [IDMapping]?) -> [IDMap] {
+        (mappings ?? []).map { IDMap(containerID: $0.containerID, hostID: $0.hostID, size: $0.size) }
     }
 }

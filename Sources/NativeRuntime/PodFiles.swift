@@ -1,4 +1,5 @@
 import BerthBase
+import CLinux
 import Glibc
 
 /// The files and mounts a pod keeps on the host for its containers: `/etc/hosts`,
@@ -17,9 +18,9 @@ public struct PodFiles: Sendable {
 
     public func write(hosts: String, resolvConf: String, hostname: String) throws(BerthError) {
         try FileSystem.makeDirectory(directory, mode: 0o711)
-        try FileSystem.atomicWrite(Array(hosts.utf8), to: self.hosts)
-        try FileSystem.atomicWrite(Array(resolvConf.utf8), to: self.resolvConf)
-        try FileSystem.atomicWrite(Array((hostname + "\n").utf8), to: self.hostname)
+        try FileSystem.atomicWrite(Array(hosts.utf8), to: self.hosts, durable: false)
+        try FileSystem.atomicWrite(Array(resolvConf.utf8), to: self.resolvConf, durable: false)
+        try FileSystem.atomicWrite(Array((hostname + "\n").utf8), to: self.hostname, durable: false)
     }
 
     /// Mounts the pod's `/dev/shm` tmpfs with the given options and MS_* flags.

@@ -61,13 +61,14 @@ extension RuntimeService {
             for volume in built.imageVolumes { try FileSystem.makeDirectory(volume.hostPath, mode: 0o755) }
             try await mountImages(built.imageMounts, into: &built.spec, directory: directory)
             let filter = try compileSeccomp(&built.spec, choice: built.seccomp)
-            if let filter { try FileSystem.atomicWrite(filter, to: "\(bundle)/seccomp.bpf", mode: 0o600) }
-            try FileSystem.atomicWrite(try encodeSpec(built.spec), to: "\(bundle)/config.json", mode: 0o600)
+            if let filter { try FileSystem.atomicWrite(filter, to: "\(bundle)/seccomp.bpf", mode: 0o600, durable: false) }
+            try FileSystem.atomicWrite(try encodeSpec(built.spec), to: "\(bundle)/config.json", mode: 0o600, durable: false)
             try await store.updateContainer(id) {
                 $0.phase = .created
                 $0.stopSignal = built.stopSignal
             }
             log.info("container created", metadata: ["name": "\(name)", "image": "\(imageName)"])
+            await emit(.containerCreatedEvent, containerID: id, sandboxID: sandbox.id)
         } catch {
             log.warning("container create failed; undoing", metadata: ["error": "\(error)"])
             await teardownContainer(id)

@@ -18,9 +18,11 @@ extension RuntimeService {
         if let record = await store.container(id), record.phase == .running || record.phase == .starting {
             try await stopContainer(id, timeout: 0)
         }
+        let sandboxID = await store.container(id)?.sandboxID
         try await withKey(id) { () async throws(BerthError) in
             await teardownContainer(id)
         }
+        if let sandboxID { await emit(.containerDeletedEvent, containerID: id, sandboxID: sandboxID) }
         logger.info("container removed", metadata: ["container": "\(id)"])
     }
 

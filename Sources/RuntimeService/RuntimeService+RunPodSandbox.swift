@@ -21,10 +21,6 @@ extension RuntimeService {
         let decision: SandboxDecision = try SandboxPolicy.decide(
             placed, sandboxID: id, nodeHostname: nodeHostname(), hostResolvConf: hostFile("/etc/resolv.conf"),
             hostHosts: hostFile("/etc/hosts"))
-        guard decision.uidMappings == nil else {
-            throw BerthError(
-                .unimplemented, "linux.security_context.namespace_options.userns_options: user namespaces are not supported by this version of berthd")
-        }
         // A broken network configuration or a missing plugin fails before anything is made;
         // no configuration at all leaves the pod with loopback only (NetworkReady is false).
         let ready: CNI.Ready?
@@ -51,6 +47,10 @@ extension RuntimeService {
             let infraCgroup = try createCgroup("\(decision.cgroupPath)/infra")
             var plan = ShimPlan(mode: .infra)
             plan.namespaces = try decision.namespaces.map(Self.shimNamespace)
+            // A pod user namespace: made first by the infra, with these maps, so that it owns
+            // the pod's other namespaces; the pod's containers join it.
+            plan.uidMappings = ShimPlan.idMaps(decision.uidMappings)
+            plan.gidMappings = ShimPlan.idMaps(decision.gidMappings)
             plan.cgroup = infraCgroup
             let ownsUTS = plan.namespaces.contains { $0.kind == .uts && $0.path == nil }
             plan.hostname = ownsUTS ? decision.hostname : nil

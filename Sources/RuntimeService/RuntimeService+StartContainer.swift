@@ -51,7 +51,7 @@ extension RuntimeService {
         if !record.logPath.isEmpty {
             try FileSystem.makeDirectory(String(record.logPath[..<(record.logPath.lastIndex(of: "/") ?? record.logPath.startIndex)]), mode: 0o755)
         }
-        let cgroupDirectory = try createCgroup(containerCgroupPath(record))
+        _ = try createCgroup(containerCgroupPath(record))
         if let resources = spec.linux?.resources { try applyResources(resources, to: containerCgroupPath(record)) }
 
         guard let overlay = snapshot.mounts.first else { throw BerthError(.internal, "image \(image.id): no root mount") }
@@ -60,8 +60,9 @@ extension RuntimeService {
             cgroupRoot: try requireCgroupMount().path, logPath: record.logPath.isEmpty ? nil : record.logPath,
             exitFile: "\(record.bundle)/exit", stateFile: "\(record.bundle)/shim.state", seccompFilter: filter,
             stdin: record.config.message.stdin)
-        let plan = try ShimPlan(spec: spec, inputs: inputs, isFile: FileSystem.isRegularFile)
-        _ = cgroupDirectory
+        var plan = try ShimPlan(spec: spec, inputs: inputs, isFile: FileSystem.isRegularFile)
+        plan.attachSocket = "\(record.bundle)/attach.sock"
+        plan.stdinOnce = record.config.message.stdin && record.config.message.stdinOnce
         try FileSystem.removeTree("\(record.bundle)/exit")
         try await store.updateContainer(record.id) { $0.phase = .starting }
         let report = try await launcher.start(plan, planFile: "\(record.bundle)/plan")
@@ -77,6 +78,7 @@ extension RuntimeService {
             $0.startedAt = nowNanos()
         }
         watchExit(of: record.id, monitor: monitor)
+        await emit(.containerStartedEvent, containerID: record.id, sandboxID: record.sandboxID)
         logger.info("container started", metadata: ["container": "\(record.id)", "pid": "\(pids[0])"])
     }
 
@@ -111,6 +113,7 @@ extension RuntimeService {
             logger.error("cannot record container exit", metadata: ["container": "\(id)", "error": "\(error)"])
         }
         await removeCgroup(containerCgroupPath(record))
+        await emit(.containerStoppedEvent, containerID: id, sandboxID: record.sandboxID)
         logger.info("container exited", metadata: ["container": "\(id)", "code": "\(exit?.code ?? 255)"])
     }
 }

@@ -2,10 +2,10 @@ import CRI
 import Foundation
 
 extension RuntimeService {
-    /// The controllers CRI resource limits map to; a limit whose controller is missing is refused.
-    /// Whether pods may ask for a user namespace of their own.
-    static let supportsUserNamespaces = false
+    /// Whether pods may ask for a user namespace of their own (`userns_options` mode POD).
+    static let supportsUserNamespaces = true
 
+    /// The controllers CRI resource limits map to; a limit whose controller is missing is refused.
     static let limitControllers = ["cpu", "cpuset", "memory", "pids", "hugetlb", "io"]
 
     /// CRI `Status`: the runtime and network conditions, and (verbose) what this host offers.

@@ -20,7 +20,7 @@ extension RuntimeService {
             if spec.linux == nil { spec.linux = .init() }
             spec.linux?.resources = resources
             if record.phase == .running { try applyResources(resources, to: containerCgroupPath(record)) }
-            try FileSystem.atomicWrite(try encodeSpec(spec), to: "\(record.bundle)/config.json", mode: 0o600)
+            try FileSystem.atomicWrite(try encodeSpec(spec), to: "\(record.bundle)/config.json", mode: 0o600, durable: false)
             try await store.updateContainer(record.id) { $0.config.message.linux.resources = request.linux }
         }
         return .init()

@@ -42,11 +42,12 @@ public final class RecordStore<Record: Codable & Sendable>: Sendable {
         } catch {
             throw BerthError(.internal, "\(kind) \(id): encode record: \(error)")
         }
-        try FileSystem.atomicWrite(bytes, to: path(id), mode: 0o600)
+        // Atomic, not synced: a container's record only matters while its processes can exist,
+        // and a power loss ends those; the start-up reconciliation copes with an older record.
+        try FileSystem.atomicWrite(bytes, to: path(id), mode: 0o600, durable: false)
     }
 
     public func delete(_ id: String) throws(BerthError) {
         try FileSystem.removeTree(path(id))
-        FileSystem.syncDirectory(directory)
     }
 }

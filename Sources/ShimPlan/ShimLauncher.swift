@@ -42,9 +42,11 @@ public struct ShimLauncher: Sendable {
     /// Starts an exec-mode shim: returns once the process runs, with its pid (the leader
     /// of its own process group, so `kill(-pid, SIGKILL)` stops it and its children) and a
     /// way to wait for its exit status.
-    public func startExec(_ plan: ShimPlan, planFile: String, stdio: (in: Int32, out: Int32, err: Int32)? = nil) async throws(BerthError) -> ExecHandle {
+    /// With a tty, `resize` (the read end of a pipe) becomes the shim's fd 4, on which it
+    /// takes window sizes as `<cols> <rows>\n` lines.
+    public func startExec(_ plan: ShimPlan, planFile: String, stdio: (in: Int32, out: Int32, err: Int32)? = nil, resize: Int32? = nil) async throws(BerthError) -> ExecHandle {
         guard plan.mode == .exec else { throw BerthError(.internal, "startExec: plan mode is \(plan.mode.rawValue), not exec") }
-        let shim = try spawn(plan, planFile: planFile, stdio: stdio)
+        let shim = try spawn(plan, planFile: planFile, stdio: stdio, resize: resize)
         let report = try await blocking("berth-shim exec") { () throws(BerthError) -> ShimReport in
             let report = try ShimReport(parsing: Self.readAll(shim.report))
             if case .error = report { _ = Self.reap(shim.pid) }
@@ -61,8 +63,8 @@ public struct ShimLauncher: Sendable {
         var report: Int32
     }
 
-    private func spawn(_ plan: ShimPlan, planFile: String, stdio: (in: Int32, out: Int32, err: Int32)?) throws(BerthError) -> Spawned {
-        try FileSystem.atomicWrite(plan.encoded(), to: planFile, mode: 0o600)
+    private func spawn(_ plan: ShimPlan, planFile: String, stdio: (in: Int32, out: Int32, err: Int32)?, resize: Int32? = nil) throws(BerthError) -> Spawned {
+        try FileSystem.atomicWrite(plan.encoded(), to: planFile, mode: 0o600, durable: false)
         var pipeFds: [Int32] = [-1, -1]
         guard berth_pipe_cloexec(&pipeFds) == 0 else {
             throw BerthError(.internal, "berth-shim: report pipe: \(FileSystem.errnoText())")
@@ -89,7 +91,8 @@ public struct ShimLauncher: Sendable {
         posix_spawn_file_actions_adddup2(&actions, fds.out, 1)
         posix_spawn_file_actions_adddup2(&actions, fds.err, 2)
         posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 3)
-        berth_spawn_closefrom(&actions, 4)
+        if let resize { posix_spawn_file_actions_adddup2(&actions, resize, 4) }
+        berth_spawn_closefrom(&actions, resize == nil ? 4 : 5)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

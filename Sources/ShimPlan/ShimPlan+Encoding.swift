@@ -17,6 +17,8 @@ extension ShimPlan {
         func flag(_ value: Bool) -> String { value ? "1" : "0" }
 
         for namespace in namespaces { record("ns", namespace.kind.rawValue, namespace.path ?? "") }
+        for map in uidMappings { record("uid-map", String(map.containerID), String(map.hostID), String(map.size)) }
+        for map in gidMappings { record("gid-map", String(map.containerID), String(map.hostID), String(map.size)) }
         if let cgroup { record("cgroup", cgroup) }
         if let root {
             record("root", root.path, root.overlayData ?? "", root.directory ?? "", hex(root.propagation), flag(root.readOnly))
@@ -50,6 +52,8 @@ extension ShimPlan {
         for variable in env { record("env", variable) }
         if tty { record("tty", "1") }
         if stdin { record("stdin", "1") }
+        if stdinOnce { record("stdin-once", "1") }
+        if let attachSocket { record("attach", attachSocket) }
         if let logPath { record("log", logPath) }
         if let exitFile { record("exit-file", exitFile) }
         if let stateFile { record("state-file", stateFile) }

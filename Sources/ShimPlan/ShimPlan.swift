@@ -150,6 +150,19 @@ public struct ShimPlan: Sendable, Equatable {
         }
     }
 
+    /// One range of a user namespace's id map: `size` ids from `containerID` inside the
+    /// namespace are `hostID`… outside it.
+    public struct IDMap: Sendable, Equatable {
+        public var containerID: UInt32
+        public var hostID: UInt32
+        public var size: UInt32
+        public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
+            self.containerID = containerID
+            self.hostID = hostID
+            self.size = size
+        }
+    }
+
     public struct Sysctl: Sendable, Equatable {
         /// Path below `/proc/sys` (`kernel/shm_rmid_forced`).
         public var path: String
@@ -162,6 +175,10 @@ public struct ShimPlan: Sendable, Equatable {
 
     public var mode: Mode
     public var namespaces: [Namespace] = []
+    /// The uid and gid maps of a new user namespace (infra mode), written before the
+    /// other new namespaces are made so they belong to it.
+    public var uidMappings: [IDMap] = []
+    public var gidMappings: [IDMap] = []
     /// The cgroup directory (host path) the process joins.
     public var cgroup: String?
     public var root: Root?
@@ -184,6 +201,10 @@ public struct ShimPlan: Sendable, Equatable {
     public var env: [String] = []
     public var tty = false
     public var stdin = false
+    /// Close the container's stdin once the first attached client that carried it is done.
+    public var stdinOnce = false
+    /// The monitor's attach socket (run mode), through which berthd attaches to the container.
+    public var attachSocket: String?
     /// The CRI log file the monitor writes (run mode).
     public var logPath: String?
     /// Where the monitor records the exit status (run mode).

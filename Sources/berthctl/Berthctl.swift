@@ -9,10 +9,10 @@ struct Berthctl: AsyncParsableCommand {
         commandName: "berthctl",
         abstract: "Inspect and drive a Berth container runtime, crictl style.",
         subcommands: [
-            Version.self, Info.self, Images.self, ImageGroup.self, Pull.self, Remove.self, Inspect.self, ImageFsInfo.self,
+            Version.self, Info.self, Events.self, Images.self, ImageGroup.self, Pull.self, Remove.self, Inspect.self, ImageFsInfo.self,
             RunPod.self, StopPod.self, RemovePod.self, Pods.self, InspectPod.self,
             CreateContainer.self, StartContainer.self, StopContainer.self, RemoveContainer.self, Ps.self,
-            InspectContainer.self, Logs.self, Exec.self, Stats.self, PodStats.self, Update.self, Run.self,
+            InspectContainer.self, Logs.self, Exec.self, Attach.self, PortForward.self, Stats.self, PodStats.self, Update.self, Run.self,
         ]
     )
 

@@ -5,8 +5,8 @@ import CRI
 import Foundation
 
 /// `berthctl exec CONTAINER CMD [ARG...]`: runs a command in a container and exits with its
-/// exit code. Only the non-interactive form exists so far: the command runs to its end
-/// (`ExecSync`) and its output is written as it came back.
+/// exit code. Without `-i`/`-t` the command runs to its end (`ExecSync`) and its output is
+/// written as it came back; with them it streams through the URL `Exec` returns.
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a command in a running container.")
 
@@ -18,10 +18,10 @@ struct Exec: AsyncParsableCommand {
     @Option(help: "Seconds the command may run before it is killed (0 for no limit).")
     var timeout: Int64 = 0
 
-    @Flag(name: .shortAndLong, help: "Keep stdin open (not available yet).")
+    @Flag(name: .shortAndLong, help: "Pass stdin to the command (streams through berthd).")
     var interactive = false
 
-    @Flag(name: [.customShort("t"), .long], help: "Allocate a TTY (not available yet).")
+    @Flag(name: [.customShort("t"), .long], help: "Allocate a TTY; the local terminal goes raw and its size follows.")
     var tty = false
 
     @Argument(help: "The container id, or a unique prefix of it.")
@@ -31,14 +31,28 @@ struct Exec: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if interactive || tty {
-            throw ValidationError("interactive exec is not available yet; run without -i and -t")
-        }
+        if (interactive || tty) && sync { throw ValidationError("--sync cannot be combined with -i or -t") }
         if command.isEmpty { throw ValidationError("name the command to run after the container") }
         if timeout < 0 { throw ValidationError("--timeout must not be negative") }
     }
 
     func run() async throws {
+        if interactive || tty {
+            let code = try await root.withSession { session in
+                let id = try await session.resolveContainer(container)
+                var request = Runtime_V1_ExecRequest()
+                request.containerID = id
+                request.cmd = command
+                request.tty = tty
+                request.stdin = interactive
+                request.stdout = true
+                request.stderr = !tty
+                let response = try await session.call(Method.runtime("Exec"), request, as: Runtime_V1_ExecResponse.self)
+                return try await runChannelStream(session, url: response.url, stdin: interactive, tty: tty)
+            }
+            if code != 0 { throw ExitCode(code) }
+            return
+        }
         let response = try await root.withSession { session in
             let id = try await session.resolveContainer(container)
             var request = Runtime_V1_ExecSyncRequest()

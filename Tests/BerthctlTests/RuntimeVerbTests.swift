@@ -206,13 +206,21 @@ import Testing
         #expect(exec.command == ["ls", "-l", "--all"])
     }
 
-    @Test func interactiveExecIsRefusedClearly() {
+    @Test func interactiveVerbsParse() throws {
+        let exec = try #require(try Berthctl.parseAsRoot(["exec", "-i", "-t", "abc", "sh", "-c", "exit 3"]) as? Exec)
+        #expect(exec.interactive && exec.tty)
+        #expect(exec.command == ["sh", "-c", "exit 3"])
         do {
-            _ = try Berthctl.parseAsRoot(["exec", "-i", "abc", "sh"])
-            Issue.record("exec -i was accepted")
+            _ = try Berthctl.parseAsRoot(["exec", "-s", "-i", "abc", "sh"])
+            Issue.record("exec --sync -i was accepted")
         } catch {
-            #expect(Berthctl.message(for: error).contains("interactive exec is not available yet"))
+            #expect(Berthctl.message(for: error).contains("--sync cannot be combined"))
         }
+        let attach = try #require(try Berthctl.parseAsRoot(["attach", "-i", "abc"]) as? Attach)
+        #expect(attach.interactive && !attach.tty && attach.container == "abc")
+        let forward = try #require(try Berthctl.parseAsRoot(["port-forward", "pod1", "8080:80", "9090"]) as? PortForward)
+        #expect(try forward.parsed().map { [$0.local, $0.remote] } == [[8080, 80], [9090, 9090]])
+        #expect(throws: (any Error).self) { _ = try Berthctl.parseAsRoot(["port-forward", "pod1", "x:80"]) }
     }
 
     @Test func updateSendsOnlyTheGivenResources() throws {

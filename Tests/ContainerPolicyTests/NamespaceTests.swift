@@ -116,13 +116,55 @@ import Testing
         #expect(failure?.message.contains("only one mapping") == true)
     }
 
+    func userns(_ uid: [UInt32], _ gid: [UInt32]) -> (inout Runtime_V1_NamespaceOption) -> Void {
+        { [self] in
+            $0.usernsOptions.mode = .pod
+            $0.usernsOptions.uids = [mapping(uid[0], uid[1], uid[2])]
+            $0.usernsOptions.gids = [mapping(gid[0], gid[1], gid[2])]
+        }
+    }
+
+    func podWithUserns(_ uid: [UInt32] = [0, 100000, 65536], _ gid: [UInt32] = [0, 100000, 65536]) -> Runtime_V1_PodSandboxConfig {
+        podConfig { userns(uid, gid)(&$0.linux.securityContext.namespaceOptions) }
+    }
+
     @Test func containerJoinsPodUserNamespace() throws {
-        let spec = try build(security {
-            $0.namespaceOptions.usernsOptions.mode = .pod
-            $0.namespaceOptions.usernsOptions.uids = [self.mapping(0, 100000, 65536)]
-            $0.namespaceOptions.usernsOptions.gids = [self.mapping(0, 100000, 65536)]
-        }).spec
+        let spec = try build(security { self.userns([0, 100000, 65536], [0, 100000, 65536])(&$0.namespaceOptions) },
+                             pod: podWithUserns()).spec
         #expect(spec.linux?.namespaces?.contains(Namespace(type: "user", path: "/proc/10/ns/user")) == true)
         #expect(spec.linux?.uidMappings == [IDMapping(containerID: 0, hostID: 100000, size: 65536)])
+    }
+
+    @Test func containerWithoutOptionsStillJoinsThePodUserNamespace() throws {
+        let spec = try build(pod: podWithUserns()).spec
+        #expect(spec.linux?.namespaces?.contains(Namespace(type: "user", path: "/proc/10/ns/user")) == true)
+        #expect(spec.linux?.gidMappings == [IDMapping(containerID: 0, hostID: 100000, size: 65536)])
+    }
+
+    @Test func containerMappingsMustBeThePods() {
+        let other = error {
+            try build(security { self.userns([0, 200000, 65536], [0, 100000, 65536])(&$0.namespaceOptions) }, pod: podWithUserns())
+        }
+        #expect(other?.code == .invalidArgument)
+        #expect(other?.message.contains("must be its pod's") == true)
+        let none = error {
+            try build(security { self.userns([0, 100000, 65536], [0, 100000, 65536])(&$0.namespaceOptions) })
+        }
+        #expect(none?.code == .invalidArgument)
+    }
+
+    @Test func unmappedUserRefused() {
+        let uid = error { try build(security { $0.runAsUser.value = 70000 }, pod: podWithUserns()) }
+        #expect(uid?.code == .invalidArgument)
+        #expect(uid?.message.contains("uid 70000 is not mapped") == true)
+        let gid = error { try build(security { $0.runAsUser.value = 0; $0.runAsGroup.value = 5 }, pod: podWithUserns([0, 100000, 65536], [10, 100000, 100])) }
+        #expect(gid?.message.contains("gid 5 is not mapped") == true)
+        #expect(throws: Never.self) { try build(security { $0.runAsUser.value = 1000 }, pod: podWithUserns()) }
+    }
+
+    @Test func userNamespaceNeedsThePodsOne() {
+        var sandbox = sandboxContext
+        sandbox.userNamespacePath = nil
+        #expect(error { try build(pod: podWithUserns(), sandbox: sandbox) }?.code == .failedPrecondition)
     }
 }

@@ -63,7 +63,9 @@ struct PodRuntimeTests {
         try await daemon.client.startContainer(shortID)
 
         daemon.stop(signal: SIGKILL)
-        try await Task.sleep(for: .seconds(3))
+        // The short container ends while berthd is down: its monitor records the exit.
+        #expect(await Pods.eventually(.seconds(20)) { FileSystem.exists("\(daemon.directory)/state/containers/\(shortID)/exit") })
+        try await Task.sleep(for: .milliseconds(500))
         let sizeWhileDown = fileSize("\(logs)/ticker.log")
         try await daemon.start()
 

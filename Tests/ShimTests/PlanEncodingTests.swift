@@ -33,6 +33,8 @@ import TestSupport
     @Test func everyKeyIsWritten() {
         var plan = ShimPlan(mode: .run)
         plan.namespaces = [.init(.uts)]
+        plan.uidMappings = [.init(containerID: 0, hostID: 100000, size: 65536), .init(containerID: 65536, hostID: 7, size: 1)]
+        plan.gidMappings = [.init(containerID: 0, hostID: 200000, size: 10)]
         plan.cgroup = "/cg"
         plan.root = .init(path: "/r", overlayData: "lowerdir=a", directory: "/d", propagation: 0)
         plan.symlinks = [.init(target: "/proc/self/fd", path: "/dev/fd")]
@@ -52,6 +54,7 @@ import TestSupport
         plan.stateFile = "/s"
         plan.memoryEvents = "/m"
         let text = String(decoding: plan.encoded(), as: UTF8.self)
+        #expect(text.contains("ns 4\nuts\0\nuid-map 14\n0\0100000\065536\nuid-map 9\n65536\07\01\ngid-map 11\n0\0200000\010\n"))
         for record in ["ns 4\nuts\0\n", "cgroup 3\n/cg\n", "root 20\n/r\0lowerdir=a\0/d\00\00\n",
                        "symlink 21\n/proc/self/fd\0/dev/fd\n", "masked 11\n/proc/kcore\n", "readonly 9\n/proc/sys\n",
                        "hostname 1\nh\n", "sysctl 24\nkernel/shm_rmid_forced\01\n",
@@ -140,9 +143,22 @@ import TestSupport
         ("berth-plan 1\nroot 8\n/r\0\0\00\00\n", "error plan: line 4: missing required record \"arg\"\n"),
         ("berth-plan 2\n", "error plan: line 1: missing header \"berth-plan 1\"\n"),
         ("berth-plan 1\narg x\nsh\n", "error plan: line 2: malformed record length\n"),
+        ("berth-plan 1\nns 5\nuser\0\nuid-map 5\n0\01\00\n", "error plan: line 4: an id map of size 0\n"),
+        ("berth-plan 1\nns 5\nuser\0\ngid-map 14\n0\04294967295\02\n", "error plan: line 4: an id map runs past the last id\n"),
+        ("berth-plan 1\nuid-map 3\n0\01\n", "error plan: line 2: too few fields for \"uid-map\"\n"),
+        ("berth-plan 1\nuid-map 5\n0\01\0x\n", "error plan: line 2: not a number: \"x\"\n"),
+        ("berth-plan 1\nroot 8\n/r\0\0\00\00\nns 5\nuser\0\narg 2\nsh\n",
+         "error plan: line 8: a new user namespace is only made in infra mode; join one by path\n"),
     ])
     func malformedPlansAreRefused(plan: String, expected: String) async throws {
         #expect(try await report(plan) == expected)
+    }
+
+    @Test func idMapsNeedANewUserNamespace() async throws {
+        #expect(try await report("berth-plan 1\nuid-map 5\n0\01\01\n", mode: "infra")
+            == "error plan: line 4: id maps without a new user namespace\n")
+        #expect(try await report("berth-plan 1\nns 20\nuser\0/proc/1/ns/user\ngid-map 5\n0\01\01\n", mode: "infra")
+            == "error plan: line 6: id maps without a new user namespace\n")
     }
 
     @Test func seccompLengthMustBeWholeInstructions() async throws {
