@@ -91,6 +91,17 @@ import TestSupport
         }
     }
 
+    /// The conflist `make run` installs is one Berth reads.
+    @Test func defaultConflistIsValid() throws {
+        let repository = String(#filePath.prefix { _ in true }.split(separator: "/").dropLast(3).joined(separator: "/"))
+        let path = "/\(repository)/scripts/10-berth.conflist"
+        let network = try NetworkConfig.parse(try #require(try FileSystem.read(path)), source: path)
+        #expect(network.name == "berth")
+        #expect(network.pluginTypes == ["bridge", "portmap", "loopback"])
+        #expect(network.plugins[0]["bridge"]?.string == "berth0")
+        #expect(network.plugins[1]["capabilities"]?["portMappings"]?.bool == true)
+    }
+
     @Test func missingPluginIsNamed() throws {
         let config = try TestDirectory()
         let bin = try TestDirectory()
