@@ -4,7 +4,8 @@
 
 SWIFT ?= swift
 DEBS := libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libzstd-dev \
-        zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci
+        zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci \
+        containernetworking-plugins iptables iproute2
 BENCH_DEBS := containerd bc python3
 
 .PHONY: all deps bench-deps build release install run test bench proto clean shim
@@ -46,8 +47,10 @@ PREFIX ?= /usr/local
 install: release
 	install -m 0755 .build/release/berthd .build/release/berthctl .build/berth-shim $(PREFIX)/bin/
 
-## Build, install and start berthd in the foreground on its embedded defaults.
+## Build, install and start berthd in the foreground on its embedded defaults, with the
+## default CNI network (scripts/10-berth.conflist) when /etc/cni/net.d has none.
 run: install
+	scripts/install-cni.sh /etc/cni/net.d
 	exec $(PREFIX)/bin/berthd
 
 ## Unit tests, integration tests against a real berthd and registry, and the conformance suite.

@@ -77,15 +77,16 @@ let package = Package(
         ]),
         .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
         .target(name: "Cgroups", dependencies: ["BerthBase", "CLinux", "RuntimeSpec"]),
+        .target(name: "Network", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "RuntimeService", dependencies: [
-            "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "OCIImage", "RuntimeSpec",
+            "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "Network", "OCIImage", "RuntimeSpec",
             "RuntimeState", "Seccomp", "ShimPlan", "Snapshots", "StreamProtocol", "CLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The daemon: configuration, transport, wiring.
         .target(name: "BerthConfig", dependencies: [
-            "BerthBase", "OCIImage", "Registry",
+            "BerthBase", "Network", "OCIImage", "Registry",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -148,7 +149,7 @@ let package = Package(
         .testTarget(name: "UnpackTests", dependencies: ["Unpack", "BerthBase", "CArchive", "CXattr", "TestSupport"]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "BerthBase", "CXattr", "TestSupport"]),
         .testTarget(name: "BerthConfigTests", dependencies: [
-            "BerthConfig", "BerthBase", "OCIImage", "Registry",
+            "BerthConfig", "BerthBase", "Network", "OCIImage", "Registry",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "BerthServerTests", dependencies: [
@@ -165,6 +166,7 @@ let package = Package(
             "ContainerPolicy", "BerthBase", "CRI", "OCIImage", "RuntimeSpec", "ShimPlan",
         ]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "BerthBase", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "ContainerPolicy", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),

@@ -37,6 +37,9 @@ root = "$work/root"
 state = "$work/state"
 [api]
 socket = "$work/state/berth.sock"
+# Never the machine's own CNI network: pods get loopback only.
+[network]
+conf_dir = "$work/cni"
 [registry.hosts."127.0.0.1:$port"]
 plain_http = true
 [registry.hosts."registry.k8s.io"]

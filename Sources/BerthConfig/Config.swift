@@ -1,5 +1,6 @@
 import BerthBase
 import Logging
+import Network
 import Registry
 
 /// Every setting of the daemon, with the defaults it runs with when no file says otherwise.
@@ -24,6 +25,8 @@ public struct Config: Sendable, Equatable {
     public var shimPath = ""
     /// Where pod cgroups go (below the cgroup2 mount) when a pod names no cgroup parent.
     public var cgroupRoot = "berth"
+    /// Pod networking: the CNI configuration directory, plugin directories and plugin timeout.
+    public var network = CNI()
 
     /// Where the daemon looks for its configuration when no path is given.
     public static let defaultPath = "/etc/berth/config.toml"

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Network
 import OCIImage
 import Registry
 import TOMLKit
@@ -52,6 +53,9 @@ enum ConfigFile {
             }
             try runtime.finish()
         }
+        if var network = try top.table("network") {
+            try readNetwork(&network, into: &config.network)
+        }
         try top.finish()
         return config
     }
@@ -73,6 +77,27 @@ enum ConfigFile {
             config.maxRequestBytes = try Validate.maxRequestBytes(bytes, key: api.keyPath("max_request_bytes"))
         }
         try api.finish()
+    }
+
+    private static func readNetwork(_ network: inout TableReader, into cni: inout CNI) throws(ConfigIssue) {
+        if let directory = try network.string("conf_dir") {
+            cni.confDir = try Validate.directory(directory, key: network.keyPath("conf_dir"))
+        }
+        if let directories = try network.stringArray("bin_dirs") {
+            guard !directories.isEmpty else { throw ConfigIssue("\(network.keyPath("bin_dirs")): must name at least one directory") }
+            var checked: [String] = []
+            for (position, directory) in directories.enumerated() {
+                let key = "\(network.keyPath("bin_dirs"))[\(position)]"
+                let path = try Validate.directory(directory, key: key)
+                guard !path.contains(":") else { throw ConfigIssue("\(key): \"\(path)\" must not contain ':' (CNI_PATH separates with it)") }
+                checked.append(path)
+            }
+            cni.binDirs = checked
+        }
+        if let seconds = try network.int("plugin_timeout") {
+            cni.timeout = .seconds(try Validate.pluginTimeout(seconds, key: network.keyPath("plugin_timeout")))
+        }
+        try network.finish()
     }
 
     private static func readRegistry(_ registry: inout TableReader, into configuration: inout RegistryConfiguration) throws(ConfigIssue) {

@@ -9,6 +9,7 @@ enum Validate {
     static let maxSocketPathBytes = 107
     static let requestBytesRange = 4096...(1 << 30)
     static let concurrencyRange = 1...64
+    static let pluginTimeoutRange = 1...3600
 
     static func directory(_ path: String, key: String) throws(ConfigIssue) -> String {
         guard !path.isEmpty else { throw ConfigIssue("\(key): must not be empty") }
@@ -83,6 +84,14 @@ enum Validate {
     static func concurrency(_ value: Int, key: String) throws(ConfigIssue) -> Int {
         guard concurrencyRange.contains(value) else {
             throw ConfigIssue("\(key): \(value) out of range (\(concurrencyRange.lowerBound) to \(concurrencyRange.upperBound))")
+        }
+        return value
+    }
+
+    /// Seconds one CNI plugin run may take.
+    static func pluginTimeout(_ value: Int, key: String) throws(ConfigIssue) -> Int {
+        guard pluginTimeoutRange.contains(value) else {
+            throw ConfigIssue("\(key): \(value) seconds out of range (\(pluginTimeoutRange.lowerBound) to \(pluginTimeoutRange.upperBound))")
         }
         return value
     }

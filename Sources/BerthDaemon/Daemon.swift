@@ -25,7 +25,8 @@ public final class Daemon: Sendable {
         try FileSystem.makeDirectory(config.stateDirectory, mode: 0o711)
         images = try ImageService(root: config.rootDirectory, registry: config.registry, logger: logger)
         runtime = try RuntimeService(
-            root: config.rootDirectory, state: config.stateDirectory, shimPath: Self.shimPath(config), cgroupRoot: config.cgroupRoot, images: images, logger: logger)
+            root: config.rootDirectory, state: config.stateDirectory, shimPath: Self.shimPath(config), cgroupRoot: config.cgroupRoot,
+            network: config.network, images: images, logger: logger)
         var router = Router()
         let tokens = StreamTokens(timeout: .seconds(config.streamTokenTimeout))
         Self.registerRuntime(&router, runtime, tokens)

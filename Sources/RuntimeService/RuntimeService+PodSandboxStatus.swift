@@ -16,6 +16,7 @@ extension RuntimeService {
                 "runtimeHandler": record.runtimeHandler,
                 "cgroupPath": record.cgroupPath,
                 "hostname": record.hostname,
+                "netns": record.netnsPath ?? "",
                 "config": (try? JSONSerialization.jsonObject(with: Data(record.config.message.jsonUTF8Data()))) ?? [:],
             ]
             response.info["info"] = jsonText(info)
@@ -30,7 +31,15 @@ extension RuntimeService {
         status.metadata = config.metadata
         status.state = record.criState
         status.createdAt = record.createdAt
-        status.network = Runtime_V1_PodSandboxNetworkStatus()
+        var network = Runtime_V1_PodSandboxNetworkStatus()
+        let ips = record.phase == .ready ? record.ips ?? [] : []
+        if let primary = ips.first { network.ip = primary }
+        network.additionalIps = ips.dropFirst().map { ip in
+            var podIP = Runtime_V1_PodIP()
+            podIP.ip = ip
+            return podIP
+        }
+        status.network = network
         var namespace = Runtime_V1_Namespace()
         namespace.options = config.linux.securityContext.namespaceOptions
         status.linux.namespaces = namespace

@@ -1,5 +1,6 @@
 import BerthBase
 import NativeRuntime
+import Network
 import RuntimeState
 import ShimPlan
 
@@ -77,6 +78,20 @@ extension RuntimeService {
         }
     }
 
+    /// A pod whose record is gone but whose CNI attachment is cached: DEL with the cached
+    /// configuration and result, so its address and host-side rules are released.
+    private func detachOrphanNetwork(_ id: String) async {
+        let cache = "\(paths.podDirectory(id))/network.json"
+        guard FileSystem.exists(cache) else { return }
+        let netns = paths.netns(id)
+        do {
+            _ = try await network.delete(cacheFile: cache, netns: NetnsFile.isPinned(netns) ? netns : "")
+            logger.info("released the network of an orphaned pod", metadata: ["sandbox": "\(id)"])
+        } catch {
+            logger.warning("CNI DEL of an orphaned pod failed", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+        }
+    }
+
     private func readState(_ path: String) -> StateRecord? {
         (try? StateRecord.read(path)) ?? nil
     }
@@ -98,7 +113,16 @@ extension RuntimeService {
         }
         for name in FileSystem.list(paths.podsRoot) where !sandboxIDs.contains(name) {
             logger.info("removing orphaned pod directory", metadata: ["sandbox": "\(name)"])
+            await detachOrphanNetwork(name)
             try? PodFiles(directory: paths.podDirectory(name)).remove()
+        }
+        for name in FileSystem.list(paths.netnsRoot) where !sandboxIDs.contains(name) {
+            logger.info("removing orphaned pod network namespace", metadata: ["sandbox": "\(name)"])
+            do {
+                try NetnsFile.release(paths.netns(name))
+            } catch {
+                logger.warning("orphaned network namespace not removed", metadata: ["sandbox": "\(name)", "error": "\(error)"])
+            }
         }
         guard let cgroup else { return }
         let owned = Set(sandboxes.map(\.cgroupPath))

@@ -1,11 +1,12 @@
 import BerthBase
 import CRI
 import NativeRuntime
+import Network
 import RuntimeState
 
 extension RuntimeService {
     /// CRI `RemovePodSandbox`: stops the pod if it still runs, removes its containers, cgroup,
-    /// files and `/dev/shm`. Removing a missing sandbox succeeds.
+    /// files, `/dev/shm` and pinned network namespace. Removing a missing sandbox succeeds.
     public func removePodSandbox(_ request: Runtime_V1_RemovePodSandboxRequest) async throws(BerthError) -> Runtime_V1_RemovePodSandboxResponse {
         guard let record = try await existingSandbox(request.podSandboxID) else { return .init() }
         if record.phase != .notReady || record.infra?.isAlive == true {
@@ -14,6 +15,8 @@ extension RuntimeService {
         for container in await store.containers(inSandbox: record.id) {
             try await removeContainer(container.id)
         }
+        // A DEL that failed at stop is retried; the pod stays until its address is released.
+        try await detachNetwork(record)
         await teardownSandbox(record.id)
         logger.info("pod sandbox removed", metadata: ["sandbox": "\(record.id)"])
         return .init()
@@ -26,6 +29,12 @@ extension RuntimeService {
         if let infra = record.infra { await ProcessControl.kill(infra, grace: .seconds(5)) }
         let files = PodFiles(directory: record.directory)
         do {
+            try await detachNetwork(record)
+        } catch {
+            logger.error("pod network teardown failed", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+        }
+        do {
+            try releaseNetns(record)
             await removeCgroup(record.cgroupPath)
             try files.remove()
             try await store.removeSandbox(id)

@@ -3,13 +3,15 @@ import Glibc
 import CRI
 import ContainerPolicy
 import NativeRuntime
+import Network
 import RuntimeSpec
 import RuntimeState
 import ShimPlan
 
 extension RuntimeService {
     /// CRI `RunPodSandbox`: the pod's files, cgroup and `/dev/shm`, then the infra process
-    /// that holds its namespaces. Anything half-made is undone when a step fails.
+    /// that holds its namespaces, then (unless it uses the host's network) its CNI attachment
+    /// and the `/etc/hosts` line for its address. Anything half-made is undone when a step fails.
     public func runPodSandbox(_ request: Runtime_V1_RunPodSandboxRequest) async throws(BerthError) -> Runtime_V1_RunPodSandboxResponse {
         let config = request.config
         try checkRuntimeHandler(request.runtimeHandler)
@@ -19,6 +21,14 @@ extension RuntimeService {
         let decision: SandboxDecision = try SandboxPolicy.decide(
             placed, sandboxID: id, nodeHostname: nodeHostname(), hostResolvConf: hostFile("/etc/resolv.conf"),
             hostHosts: hostFile("/etc/hosts"))
+        // A broken network configuration or a missing plugin fails before anything is made;
+        // no configuration at all leaves the pod with loopback only (NetworkReady is false).
+        let ready: CNI.Ready?
+        do {
+            ready = Self.usesPodNetwork(config) ? try network.forPod() : nil
+        } catch {
+            throw BerthError(error.code, "run pod sandbox \(config.metadata.name): \(error.message)")
+        }
         let files = PodFiles(directory: paths.podDirectory(id))
         var record = SandboxRecord(
             id: id, config: config, createdAt: nowNanos(), runtimeHandler: request.runtimeHandler,
@@ -51,11 +61,19 @@ extension RuntimeService {
             guard let pid = report.pids.first, let infra = ProcessIdentity.of(pid: pid) else {
                 throw BerthError(.internal, "pod infra process \(report.pids) exited right after it started")
             }
+            try await store.updateSandbox(id) { $0.infra = infra }
+            var ips: [String] = []
+            if let ready {
+                ips = try await attachNetwork(record, infraPid: infra.pid, ready: ready)
+                try FileSystem.atomicWrite(Array(SandboxPolicy.hosts(hostname: decision.hostname, ip: ips.first).utf8), to: files.hosts)
+            }
             try await store.updateSandbox(id) {
-                $0.infra = infra
+                $0.ips = ready == nil ? nil : ips
                 $0.phase = .ready
             }
-            log.info("pod sandbox ready", metadata: ["name": "\(config.metadata.name)", "infra": "\(infra.pid)"])
+            log.info("pod sandbox ready", metadata: [
+                "name": "\(config.metadata.name)", "infra": "\(infra.pid)", "ips": "\(ips.joined(separator: ","))",
+            ])
         } catch {
             log.warning("pod sandbox failed; undoing", metadata: ["error": "\(error)"])
             await teardownSandbox(id)

@@ -9,17 +9,22 @@ extension RuntimeService {
     static let limitControllers = ["cpu", "cpuset", "memory", "pids", "hugetlb", "io"]
 
     /// CRI `Status`: the runtime and network conditions, and (verbose) what this host offers.
-    /// Nothing is claimed that Berth cannot do yet: pod networking is not ready until a CNI
-    /// network is configured, and cgroup controllers are listed as the kernel offers them.
+    /// Pod networking is ready when the CNI configuration directory holds a valid network
+    /// and every plugin it names is found; cgroup controllers are listed as the kernel offers them.
     public func status(_ request: Runtime_V1_StatusRequest) -> Runtime_V1_StatusResponse {
         var runtimeReady = Runtime_V1_RuntimeCondition()
         runtimeReady.type = "RuntimeReady"
         runtimeReady.status = true
         var networkReady = Runtime_V1_RuntimeCondition()
         networkReady.type = "NetworkReady"
-        networkReady.status = false
-        networkReady.reason = "NetworkPluginNotReady"
-        networkReady.message = "no CNI network is configured"
+        do {
+            _ = try network.ready()
+            networkReady.status = true
+        } catch {
+            networkReady.status = false
+            networkReady.reason = "NetworkPluginNotReady"
+            networkReady.message = error.message
+        }
         var status = Runtime_V1_RuntimeStatus()
         status.conditions = [runtimeReady, networkReady]
 
@@ -41,6 +46,11 @@ extension RuntimeService {
                     "missingControllers": Self.limitControllers.filter { !(cgroup?.controllers ?? []).contains($0) },
                     "limitsEnforceable": cgroup.map { ["cpu", "memory", "pids"].allSatisfy($0.controllers.contains) } ?? false,
                     "root": cgroupRoot,
+                ],
+                "cni": [
+                    "confDir": network.confDir,
+                    "binDirs": network.binDirs,
+                    "network": (try? network.ready().network.source) ?? "",
                 ],
             ]
             if let data = try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys]) {

@@ -4,8 +4,9 @@ import NativeRuntime
 import RuntimeState
 
 extension RuntimeService {
-    /// CRI `StopPodSandbox`: kills every container of the pod and its infra process. Stopping
-    /// a stopped or missing sandbox succeeds, as the CRI asks.
+    /// CRI `StopPodSandbox`: kills every container of the pod and its infra process, and
+    /// detaches the pod from its network (CNI DEL, which releases its address). Stopping a
+    /// stopped or missing sandbox succeeds, as the CRI asks.
     public func stopPodSandbox(_ request: Runtime_V1_StopPodSandboxRequest) async throws(BerthError) -> Runtime_V1_StopPodSandboxResponse {
         guard let record = try await existingSandbox(request.podSandboxID) else { return .init() }
         try await stopSandbox(record)
@@ -30,6 +31,7 @@ extension RuntimeService {
                 await ProcessControl.kill(infra, grace: .seconds(5))
             }
             try await store.updateSandbox(record.id) { $0.phase = .notReady }
+            try await detachNetwork(record)
         }
         logger.info("pod sandbox stopped", metadata: ["sandbox": "\(record.id)"])
     }

@@ -1,11 +1,11 @@
 import BerthBase
 import Glibc
 import Cgroups
-import Cgroups
 import CRI
 import ImageService
 import Logging
 import NativeRuntime
+import Network
 import RuntimeState
 import ShimPlan
 
@@ -28,12 +28,16 @@ public final class RuntimeService: Sendable {
     public let events = ContainerEvents()
     /// Where pod cgroups go when the pod names no cgroup parent (below the cgroup2 mount).
     let cgroupRoot: String
+    /// Pod networking through CNI plugins.
+    let network: CNI
 
     /// Opens the runtime's records under `root` (persistent) and `state` (runtime).
     public init(
-        root: String, state: String, shimPath: String, cgroupRoot: String = "berth", images: ImageService, logger: Logger
+        root: String, state: String, shimPath: String, cgroupRoot: String = "berth", network: CNI = CNI(), images: ImageService,
+        logger: Logger
     ) throws(BerthError) {
         self.logger = logger
+        self.network = network
         self.cgroupRoot = cgroupRoot
         self.cgroup = CgroupMount.detect()
         self.paths = RuntimePaths(root: root, state: state)
@@ -44,6 +48,7 @@ public final class RuntimeService: Sendable {
         try FileSystem.makeDirectory(paths.containersRoot, mode: 0o711)
         try FileSystem.makeDirectory(paths.bundlesRoot, mode: 0o711)
         try FileSystem.makeDirectory(paths.podsRoot, mode: 0o711)
+        try FileSystem.makeDirectory(paths.netnsRoot, mode: 0o711)
     }
 }
 
@@ -56,10 +61,13 @@ struct RuntimePaths: Sendable {
     var containersRoot: String { "\(root)/containers" }
     var bundlesRoot: String { "\(state)/containers" }
     var podsRoot: String { "\(state)/pods" }
+    /// Pods' network namespaces, bind-mounted files named by sandbox id.
+    var netnsRoot: String { "\(state)/netns" }
 
     func containerDirectory(_ id: String) -> String { "\(containersRoot)/\(id)" }
     func bundle(_ id: String) -> String { "\(bundlesRoot)/\(id)" }
     func podDirectory(_ id: String) -> String { "\(podsRoot)/\(id)" }
+    func netns(_ id: String) -> String { "\(netnsRoot)/\(id)" }
 }
 
 /// Serialises operations on one sandbox or container (a stop racing a remove), while

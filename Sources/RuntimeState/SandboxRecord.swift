@@ -24,6 +24,11 @@ public struct SandboxRecord: Codable, Sendable {
     /// Whether the pod's `/dev/shm` is a tmpfs mounted at `directory/shm`.
     public var shmMounted: Bool
     public var hostname: String
+    /// The pod's network namespace pinned under the state directory; nil for a pod on the
+    /// host's network (and in records written before pod networking).
+    public var netnsPath: String?
+    /// The pod's addresses from the CNI ADD result, the primary one first.
+    public var ips: [String]?
 
     public init(
         id: String, config: Runtime_V1_PodSandboxConfig, createdAt: Int64, runtimeHandler: String, cgroupPath: String,
@@ -48,6 +53,9 @@ public struct SandboxRecord: Codable, Sendable {
     public static func uniqueName(_ metadata: Runtime_V1_PodSandboxMetadata) -> String {
         "\(metadata.name)_\(metadata.namespace)_\(metadata.uid)_\(metadata.attempt)"
     }
+
+    /// Where the CNI attachment (network config as ADD used it, and its result) is cached.
+    public var networkCache: String { "\(directory)/network.json" }
 
     public var criState: Runtime_V1_PodSandboxState { phase == .ready ? .sandboxReady : .sandboxNotready }
 }

@@ -18,6 +18,8 @@ enum TestEnvironment {
 final class Berthd: @unchecked Sendable {
     let directory: String
     let extraConfig: String
+    /// A command berthd is started through (`ip netns exec NS`), empty to start it directly.
+    var launcher: [String] = []
     private(set) var process: Process?
     let client: BerthClient
 
@@ -27,10 +29,13 @@ final class Berthd: @unchecked Sendable {
     var root: String { "\(directory)/root" }
     var configPath: String { "\(directory)/config.toml" }
 
-    init(extraConfig: String = "") throws {
+    /// `network` replaces the `[network]` table; the default points at an empty directory so a
+    /// test daemon never attaches pods to the machine's own CNI network.
+    init(extraConfig: String = "", network: String? = nil, directory: String? = nil) throws {
         let suffix = UInt32.random(in: 0 ... .max)
-        directory = "/tmp/berth-it-\(suffix)"
+        self.directory = directory ?? "/tmp/berth-it-\(suffix)"
         cgroupRoot = "berth-it-\(suffix)"
+        let directory = self.directory
         self.extraConfig = extraConfig
         try FileSystem.makeDirectory(directory)
         let config = """
@@ -44,6 +49,7 @@ final class Berthd: @unchecked Sendable {
             [runtime]
             cgroup_root = "\(cgroupRoot)"
             \(extraConfig)
+            \(network ?? "[network]\nconf_dir = \"\(directory)/no-cni\"")
             """
         try FileSystem.atomicWrite(Array(config.utf8), to: "\(directory)/config.toml")
         client = BerthClient(socketPath: "\(directory)/state/berth.sock")
@@ -60,8 +66,9 @@ final class Berthd: @unchecked Sendable {
     /// left over from a killed daemon).
     func start() async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.binary("berthd"))
-        process.arguments = ["--config", configPath]
+        let command = launcher + [TestEnvironment.binary("berthd"), "--config", configPath]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         let logPath = "\(directory)/berthd.log"
         if !FileSystem.exists(logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let logHandle = FileHandle(forWritingAtPath: logPath)
