@@ -66,7 +66,8 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn"]),
+        .target(name: "Spawn", dependencies: ["BerthBase", "CSpawn"]),
+        .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn", "Spawn"]),
         .target(name: "StreamProtocol"),
         .target(name: "NativeRuntime", dependencies: [
             "BerthBase", "CLinux", "CXattr", "RuntimeSpec", "RuntimeState", "ShimPlan",
@@ -77,7 +78,7 @@ let package = Package(
         ]),
         .target(name: "Seccomp", dependencies: ["BerthBase", "RuntimeSpec", "CSeccomp"]),
         .target(name: "Cgroups", dependencies: ["BerthBase", "CLinux", "RuntimeSpec"]),
-        .target(name: "Network", dependencies: ["BerthBase", "CSpawn"]),
+        .target(name: "Network", dependencies: ["BerthBase", "CSpawn", "Spawn"]),
         .target(name: "RuntimeService", dependencies: [
             "BerthBase", "CRI", "Cgroups", "ContainerPolicy", "ImageService", "NativeRuntime", "Network", "OCIImage", "RuntimeSpec",
             "RuntimeState", "Seccomp", "ShimPlan", "Snapshots", "StreamProtocol", "CLinux",

@@ -5,6 +5,7 @@ import Musl
 #endif
 import BerthBase
 import CSpawn
+import Spawn
 
 /// One run of a plugin binary: posix_spawn (no Swift between fork and exec) with an empty
 /// signal mask and default dispositions, in a process group of its own so a timeout kills
@@ -35,39 +36,20 @@ struct PluginProcess {
             throw BerthError(.internal, "\(path): pipe: \(FileSystem.errnoText())")
         }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        berth_spawn_closefrom(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for arg in cArgs { free(arg) } }
-        var cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        defer { for variable in cEnv { free(variable) } }
-
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attributes, &cArgs, &cEnv)
+        let spawned = Result { () throws(BerthError) in
+            try Spawn.start(
+                path, arguments: arguments, environment: environment,
+                descriptors: [stdinPipe[0], stdoutPipe[1], stderrPipe[1]], newProcessGroup: true)
+        }
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])
-        guard rc == 0 else {
+        let pid: pid_t
+        do {
+            pid = try spawned.get()
+        } catch {
             closeAll([stdinPipe[1], stdoutPipe[0], stderrPipe[0]])
-            throw BerthError(.internal, "spawn \(path): \(FileSystem.errnoText(rc))")
+            throw error
         }
         return communicate(pid: pid, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], input: input, timeout: timeout)
     }

@@ -5,6 +5,7 @@ import Musl
 #endif
 import BerthBase
 import CSpawn
+import Spawn
 import Synchronization
 
 /// Starts `berth-shim` with posix_spawn (no Swift runs between fork and exec) and reads
@@ -84,39 +85,16 @@ public struct ShimLauncher: Sendable {
         }
         let fds = stdio ?? (null, null, null)
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds.in, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds.out, 1)
-        posix_spawn_file_actions_adddup2(&actions, fds.err, 2)
-        posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 3)
-        if let resize { posix_spawn_file_actions_adddup2(&actions, resize, 4) }
-        berth_spawn_closefrom(&actions, resize == nil ? 4 : 5)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Children must not inherit the daemon's blocked or ignored signals.
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = [shimPath, plan.mode.rawValue, planFile]
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for arg in cArgs { free(arg) } }
-        var cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { for variable in cEnv { free(variable) } }
-
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, shimPath, &actions, &attributes, &cArgs, &cEnv)
-        guard rc == 0 else {
+        var descriptors = [fds.in, fds.out, fds.err, pipeFds[1]]
+        if let resize { descriptors.append(resize) }
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(
+                shimPath, arguments: [plan.mode.rawValue, planFile], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                descriptors: descriptors)
+        } catch {
             close(pipeFds[0])
-            throw BerthError(.internal, "spawn \(shimPath): \(FileSystem.errnoText(rc))")
+            throw error
         }
         return Spawned(pid: pid, report: pipeFds[0])
     }
