@@ -22,22 +22,10 @@ struct Stats: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Only containers of this pod (id or unique prefix).")
     var pod: String?
 
-    @Option(help: "Only containers with this label, KEY=VALUE; may be repeated.")
-    var label: [String] = []
-
-    @Option(name: .shortAndLong, help: "Output format: json, yaml or table.")
-    var output: OutputFormat = .table
-
-    @Option(name: .shortAndLong, help: "Seconds between the two samples CPU % is computed from (0: one sample).")
-    var seconds = 1
-
-    func validate() throws {
-        _ = try LabelSelector.parse(label)
-        if seconds < 0 { throw ValidationError("--seconds must not be negative") }
-    }
+    @OptionGroup var sampling: SamplingOptions
 
     func run() async throws {
-        let labels = try LabelSelector.parse(label)
+        let labels = try LabelSelector.parse(sampling.label)
         let (first, second) = try await root.withSession { session in
             var filter = Runtime_V1_ContainerStatsFilter()
             filter.labelSelector = labels
@@ -61,15 +49,15 @@ struct Stats: AsyncParsableCommand {
                 return keep.isEmpty ? stats : stats.filter { keep.contains($0.attributes.id) }
             }
             let first = try await sample()
-            guard seconds > 0, output == .table else { return (first, nil) }
-            try await Task.sleep(for: .seconds(seconds))
+            guard sampling.seconds > 0, sampling.output == .table else { return (first, nil) }
+            try await Task.sleep(for: .seconds(sampling.seconds))
             return (first, try await sample())
         }
-        switch output {
+        switch sampling.output {
         case .json, .yaml:
             var response = Runtime_V1_ListContainerStatsResponse()
             response.stats = second ?? first
-            try printDocument(JSONValue(message: response), as: output)
+            try printDocument(JSONValue(message: response), as: sampling.output)
         case .table:
             print(Self.table(first: first, second: second), terminator: "")
         }
@@ -122,22 +110,10 @@ struct PodStats: AsyncParsableCommand {
     @Option(help: "Only the pod with this id (or id prefix).")
     var id: String?
 
-    @Option(help: "Only pods with this label, KEY=VALUE; may be repeated.")
-    var label: [String] = []
-
-    @Option(name: .shortAndLong, help: "Output format: json, yaml or table.")
-    var output: OutputFormat = .table
-
-    @Option(name: .shortAndLong, help: "Seconds between the two samples CPU % is computed from (0: one sample).")
-    var seconds = 1
-
-    func validate() throws {
-        _ = try LabelSelector.parse(label)
-        if seconds < 0 { throw ValidationError("--seconds must not be negative") }
-    }
+    @OptionGroup var sampling: SamplingOptions
 
     func run() async throws {
-        let labels = try LabelSelector.parse(label)
+        let labels = try LabelSelector.parse(sampling.label)
         let (first, second) = try await root.withSession { session in
             var filter = Runtime_V1_PodSandboxStatsFilter()
             filter.labelSelector = labels
@@ -152,15 +128,15 @@ struct PodStats: AsyncParsableCommand {
                 return wanted.isEmpty ? stats : stats.filter { wanted.contains($0.attributes.id) }
             }
             let first = try await sample()
-            guard seconds > 0, output == .table else { return (first, [Runtime_V1_PodSandboxStats]?.none) }
-            try await Task.sleep(for: .seconds(seconds))
+            guard sampling.seconds > 0, sampling.output == .table else { return (first, [Runtime_V1_PodSandboxStats]?.none) }
+            try await Task.sleep(for: .seconds(sampling.seconds))
             return (first, try await sample())
         }
-        switch output {
+        switch sampling.output {
         case .json, .yaml:
             var response = Runtime_V1_ListPodSandboxStatsResponse()
             response.stats = second ?? first
-            try printDocument(JSONValue(message: response), as: output)
+            try printDocument(JSONValue(message: response), as: sampling.output)
         case .table:
             print(Self.table(first: first, second: second), terminator: "")
         }
@@ -181,5 +157,23 @@ struct PodStats: AsyncParsableCommand {
             ])
         }
         return table.render()
+    }
+}
+
+/// The options `stats` and `statsp` share: a label filter, the output format, and the gap
+/// between the two samples CPU % is computed from.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Only those with this label, KEY=VALUE; may be repeated.")
+    var label: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output format: json, yaml or table.")
+    var output: OutputFormat = .table
+
+    @Option(name: .shortAndLong, help: "Seconds between the two samples CPU % is computed from (0: one sample).")
+    var seconds = 1
+
+    func validate() throws {
+        _ = try LabelSelector.parse(label)
+        if seconds < 0 { throw ValidationError("--seconds must not be negative") }
     }
 }
