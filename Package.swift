@@ -69,6 +69,10 @@ let package = Package(
         .target(name: "Spawn", dependencies: ["BerthBase", "CSpawn"]),
         .target(name: "ShimPlan", dependencies: ["BerthBase", "CSpawn", "Spawn"]),
         .target(name: "StreamProtocol"),
+        .target(name: "WebSocketMessages", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
         .target(name: "NativeRuntime", dependencies: [
             "BerthBase", "CLinux", "CXattr", "RuntimeSpec", "RuntimeState", "ShimPlan",
             .product(name: "Logging", package: "swift-log"),
@@ -92,7 +96,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "BerthServer", dependencies: [
-            "BerthBase",
+            "BerthBase", "WebSocketMessages",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -112,7 +116,7 @@ let package = Package(
 
         // Client side.
         .target(name: "BerthClient", dependencies: [
-            "BerthBase", "CRI", "StreamProtocol",
+            "BerthBase", "CRI", "StreamProtocol", "WebSocketMessages",
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOCore", package: "swift-nio"),

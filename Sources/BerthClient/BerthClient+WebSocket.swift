@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import StreamProtocol
+import WebSocketMessages
 
 /// A WebSocket stream opened on berthd's socket through a streaming URL.
 public final class StreamClientConnection: Sendable {
@@ -94,23 +95,7 @@ extension BerthClient {
             let (messages, continuation) = AsyncStream.makeStream(of: [UInt8].self)
             let connection = StreamClientConnection(subprotocol: chosen, messages: messages, outbound: outbound)
             let reader = Task {
-                do {
-                    for try await frame in inbound {
-                        switch frame.opcode {
-                        case .binary, .text:
-                            var data = frame.unmaskedData
-                            continuation.yield(data.readBytes(length: data.readableBytes) ?? [])
-                        case .ping:
-                            await connection.sendControl(.pong, frame.unmaskedData)
-                        case .connectionClose:
-                            continuation.finish()
-                            return
-                        default:
-                            break
-                        }
-                    }
-                } catch {}
-                continuation.finish()
+                await MessageReader.pump(inbound, into: continuation) { await connection.sendControl(.pong, $0) }
             }
             defer { reader.cancel() }
             let value = try await body(connection)

@@ -2,6 +2,7 @@ import BerthBase
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import WebSocketMessages
 
 /// What a WebSocket route answers an upgrade request with: the subprotocol it chose and
 /// the session that then owns the connection.
@@ -59,23 +60,7 @@ public final class WebSocketConnection: Sendable {
             let connection = WebSocketConnection(subprotocol: acceptance.subprotocol, outbound: outbound, channel: raw)
             let (messages, continuation) = AsyncStream.makeStream(of: [UInt8].self)
             let reader = Task {
-                do {
-                    for try await frame in inbound {
-                        switch frame.opcode {
-                        case .binary, .text:
-                            var data = frame.unmaskedData
-                            continuation.yield(data.readBytes(length: data.readableBytes) ?? [])
-                        case .ping:
-                            await connection.sendControl(.pong, frame.unmaskedData)
-                        case .connectionClose:
-                            continuation.finish()
-                            return
-                        default:
-                            break
-                        }
-                    }
-                } catch {}
-                continuation.finish()
+                await MessageReader.pump(inbound, into: continuation) { await connection.sendControl(.pong, $0) }
             }
             await acceptance.session(connection, messages)
             var code = ByteBuffer()
