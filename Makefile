@@ -6,7 +6,7 @@ SWIFT ?= swift
 DEBS := libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libzstd-dev \
         zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci \
         containernetworking-plugins iptables iproute2
-BENCH_DEBS := containerd bc python3
+BENCH_DEBS := containerd runc crun bc python3
 
 .PHONY: all deps bench-deps build release install run test bench proto clean shim
 
