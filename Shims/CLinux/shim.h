@@ -3,9 +3,9 @@
 #ifndef BERTH_CLINUX_H
 #define BERTH_CLINUX_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+/* No _GNU_SOURCE here: it changes how glibc spells struct fields (fd_set's), and a module that
+ * sees them differently from the others (COpenSSL) clashes with them when both are imported.
+ * The GNU-only calls go through syscall(2) instead. */
 
 #include <signal.h>
 #include <fcntl.h>
@@ -17,6 +17,10 @@
 #include <unistd.h>
 #include <string.h>
 #include <linux/bpf.h>
+
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
 
 static inline int berth_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -51,7 +55,7 @@ static inline int berth_wait_status_signal(int status) { return WTERMSIG(status)
 
 static inline unsigned int berth_major(dev_t dev) { return major(dev); }
 static inline unsigned int berth_minor(dev_t dev) { return minor(dev); }
-static inline int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+static inline int berth_pipe2(int fds[2], int flags) { return (int)syscall(SYS_pipe2, fds, flags); }
 
 /* Joins a namespace on the calling thread (setns is per thread for CLONE_NEWNET). */
 static inline int berth_setns(int fd, int nstype) {
