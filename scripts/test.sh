@@ -10,6 +10,7 @@ work=$(mktemp -d /tmp/berth-test.XXXXXX)
 port=${BERTH_TEST_REGISTRY_PORT:-5055}
 images=.build/testimages
 berthd_pid=""
+cgroup_root="berth-conformance-$$"
 
 cleanup() {
     local status=$?
@@ -17,6 +18,8 @@ cleanup() {
         kill -TERM "$berthd_pid"; wait "$berthd_pid" || true
     fi
     conformance/registry.sh stop "$work/registry" >/dev/null 2>&1 || true
+    cgroup2=$(awk '{for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break }}' /proc/self/mountinfo | head -1)
+    [ -n "$cgroup2" ] && rmdir "$cgroup2/$cgroup_root" 2>/dev/null || true
     rm -rf "$work"
     exit $status
 }
@@ -40,6 +43,9 @@ socket = "$work/state/berth.sock"
 # Never the machine's own CNI network: pods get loopback only.
 [network]
 conf_dir = "$work/cni"
+# A cgroup subtree of this run's own, removed at the end.
+[runtime]
+cgroup_root = "$cgroup_root"
 [registry.hosts."127.0.0.1:$port"]
 plain_http = true
 [registry.hosts."registry.k8s.io"]
