@@ -37,28 +37,6 @@ public struct CgroupMount: Sendable, Equatable {
 
     /// The mount point of the first cgroup2 filesystem in a mountinfo text.
     public static func cgroup2MountPoint(mountinfo: String) -> String? {
-        for line in mountinfo.split(separator: "\n") {
-            // Fields: id parent major:minor root mountpoint options [optional…] - fstype source superoptions
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count, fields.count > 4 else { continue }
-            if fields[dash + 1] == "cgroup2" { return unescapeMountPath(String(fields[4])) }
-        }
-        return nil
-    }
-
-    /// mountinfo writes space, tab, newline and backslash as octal escapes.
-    static func unescapeMountPath(_ text: String) -> String {
-        var out: [UInt8] = []
-        var rest = Array(text.utf8)[...]
-        while let byte = rest.popFirst() {
-            if byte == UInt8(ascii: "\\"), rest.count >= 3,
-               let value = UInt8(String(decoding: rest.prefix(3), as: UTF8.self), radix: 8) {
-                out.append(value)
-                rest = rest.dropFirst(3)
-            } else {
-                out.append(byte)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        MountInfo.parse(mountinfo).first { $0.fileSystem == "cgroup2" }?.mountPoint
     }
 }

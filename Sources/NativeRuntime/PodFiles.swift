@@ -49,28 +49,5 @@ public struct PodFiles: Sendable {
 
 /// Whether `path` is the mount point of a mount in this mount namespace.
 public func isMountPoint(_ path: String) -> Bool {
-    guard let bytes = try? FileSystem.read("/proc/self/mountinfo") else { return false }
-    let text = String(decoding: bytes, as: UTF8.self)
-    for line in text.split(separator: "\n") {
-        let fields = line.split(separator: " ")
-        if fields.count > 4, unescapeMountPath(fields[4]) == path { return true }
-    }
-    return false
-}
-
-/// Mount points in mountinfo escape space, tab, newline and backslash as octal.
-func unescapeMountPath(_ field: Substring) -> String {
-    guard field.contains("\\") else { return String(field) }
-    var bytes: [UInt8] = []
-    var iterator = Array(field.utf8)[...]
-    while let byte = iterator.popFirst() {
-        if byte == UInt8(ascii: "\\"), iterator.count >= 3,
-           let value = UInt8(String(decoding: iterator.prefix(3), as: UTF8.self), radix: 8) {
-            bytes.append(value)
-            iterator = iterator.dropFirst(3)
-        } else {
-            bytes.append(byte)
-        }
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    MountInfo.current().contains { $0.mountPoint == path }
 }

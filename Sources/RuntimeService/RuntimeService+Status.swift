@@ -1,12 +1,11 @@
 import CRI
+import Cgroups
 import Foundation
 
 extension RuntimeService {
     /// Whether pods may ask for a user namespace of their own (`userns_options` mode POD).
     static let supportsUserNamespaces = true
 
-    /// The controllers CRI resource limits map to; a limit whose controller is missing is refused.
-    static let limitControllers = ["cpu", "cpuset", "memory", "pids", "hugetlb", "io"]
 
     /// CRI `Status`: the runtime and network conditions, and (verbose) what this host offers.
     /// Pod networking is ready when the CNI configuration directory holds a valid network
@@ -43,7 +42,7 @@ extension RuntimeService {
                 "cgroup": [
                     "mountpoint": cgroup?.path ?? "",
                     "controllers": cgroup?.controllers ?? [],
-                    "missingControllers": Self.limitControllers.filter { !(cgroup?.controllers ?? []).contains($0) },
+                    "missingControllers": Cgroup.defaultControllers.filter { !(cgroup?.controllers ?? []).contains($0) },
                     "limitsEnforceable": cgroup.map { ["cpu", "memory", "pids"].allSatisfy($0.controllers.contains) } ?? false,
                     "root": cgroupRoot,
                 ],
