@@ -16,6 +16,13 @@
 #   50 containers  berthd RSS with one pod of 50 running `sleep` containers, next to containerd's
 #                  RSS with 50 `ctr run -d` containers
 #   20 pods        20 × (RunPodSandbox + CreateContainer + StartContainer) in parallel threads
+#   exec           round trip of /bin/true in a running container: ExecSync, and a streamed Exec
+#                  (URL, WebSocket upgrade, exit status); next to `crun exec`, `runc exec` and
+#                  `ctr tasks exec` into a running container of each
+#   pod network    RunPodSandbox with the default bridge network (scripts/10-berth.conflist)
+#                  and with host network, median of BENCH_POD_RUNS, and the share of the CNI
+#                  plugins (their ADD time as berthd logs it); this berthd runs in a network
+#                  namespace of the run's own, so the bridge and its rules never touch the host
 # Idle RSS of berthd and containerd.
 #
 # crun, runc and containerd run in a private mount namespace whose /sys/fs/cgroup is only the
@@ -29,6 +36,8 @@ start_runs=${BENCH_START_RUNS:-30}
 ctr_runs=${BENCH_CTR_RUNS:-20}
 fill_count=${BENCH_CONTAINERS:-50}
 pod_count=${BENCH_PODS:-20}
+pod_runs=${BENCH_POD_RUNS:-20}
+exec_runs=${BENCH_EXEC_RUNS:-30}
 # The registry's port: BENCH_REGISTRY_PORT, else the first of 5056-5099 nothing listens on
 # (other runs on the host may hold some).
 port=${BENCH_REGISTRY_PORT:-}
@@ -49,6 +58,7 @@ runtime_py=scripts/bench-runtime.py
 run="$work/run"
 berth_sock="$run/berth/berth.sock"
 ctrd_sock="$run/containerd/containerd.sock"
+netns_sock="$run/berth-netns/berth.sock"
 ctr=(ctr --address "$ctrd_sock" --namespace bench)
 # cgroup2 directories of this run: berthd's pods, and the peers' containers.
 cgroup2=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
@@ -57,6 +67,8 @@ peers_cgroup=$run_tag-peers
 pids=()
 berthd=""
 ctrd=""
+netns=""
+netns_berthd=""
 
 # Runs a command in a private mount namespace where /sys/fs/cgroup is the cgroup2 tree alone:
 # crun, runc and containerd there never see, let alone write to, the host's v1 hierarchies.
@@ -73,6 +85,9 @@ cleanup() {
     # Berth: pods (and so their containers and monitors) through the API, then the daemon.
     if live "$berthd" && [ -S "$berth_sock" ]; then
         timeout 120 python3 "$runtime_py" clean "$berth_sock" >/dev/null
+    fi
+    if live "$netns_berthd" && [ -S "$netns_sock" ]; then
+        timeout 120 python3 "$runtime_py" clean "$netns_sock" >/dev/null
     fi
     # containerd: tasks and containers first, so every shim exits, then the daemon.
     if live "$ctrd" && [ -S "$ctrd_sock" ]; then
@@ -91,6 +106,7 @@ cleanup() {
     fi
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+    [ -z "$netns" ] || ip netns del "$netns" 2>/dev/null
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
     conformance/registry.sh stop "$work/registry" >/dev/null 2>&1
     if [ -n "$cgroup2" ]; then
@@ -252,8 +268,46 @@ sleep 1
 berth_full=$(rss_kib "$berthd")
 berth_monitors_pss=$(for pid in $monitors; do pss_kib "$pid"; done | awk '{s+=$1} END {print s}')
 python3 "$runtime_py" clean "$berth_sock" >/dev/null
+read -r berth_execsync berth_exec < <(python3 "$runtime_py" exec "$berth_sock" "$busybox" "$exec_runs")
+python3 "$runtime_py" clean "$berth_sock" >/dev/null
 read -r berth_pods_wall berth_pods_median < <(python3 "$runtime_py" concurrent "$berth_sock" "$busybox" "$pod_count")
 python3 "$runtime_py" clean "$berth_sock" >/dev/null
+
+# --- pod network: a second berthd in a network namespace of this run, on the default conflist
+echo "pod network: berth" >&2
+netns=$run_tag
+ip netns add "$netns"
+ip netns exec "$netns" ip link set lo up
+mkdir -p "$work/cni"
+python3 - scripts/10-berth.conflist "$work/cni/10-berth.conflist" "$work/cni-ipam" <<'PY'
+import json, sys
+source, target, ipam = sys.argv[1:]
+network = json.load(open(source))
+network["plugins"][0]["ipam"]["dataDir"] = ipam  # never the host's /var/lib/cni
+json.dump(network, open(target, "w"), indent=1)
+PY
+cat > "$work/berth-netns.toml" <<TOML
+root = "$work/berth-netns-root"
+state = "$run/berth-netns"
+[api]
+socket = "$netns_sock"
+[network]
+conf_dir = "$work/cni"
+[runtime]
+cgroup_root = "$run_tag/netns"
+TOML
+# `ip netns exec` mounts a fresh /sys, which hides the cgroup2 mount: it is mounted again.
+ip netns exec "$netns" sh -c 'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup; exec "$@"' sh \
+    "$release/berthd" --config "$work/berth-netns.toml" --log-level info 2>"$work/berthd-netns.log" & netns_berthd=$!
+pids+=("$netns_berthd")
+wait_socket "$netns_sock" "$work/berthd-netns.log"
+berth_pod_host=$(python3 "$runtime_py" pods "$netns_sock" "$pod_runs" host)
+berth_pod_bridge=$(python3 "$runtime_py" pods "$netns_sock" "$pod_runs" pod)
+# berthd logs each ADD's duration ("pod network attached … took=N.Nms"); the first is the warm-up.
+berth_pod_cni=$(grep 'pod network attached' "$work/berthd-netns.log" | sed -n 's/.*took=\([0-9.]*\)ms.*/\1/p' | tail -n +2 |
+    sort -g | awk '{v[NR] = $1} END {if (NR == 0) exit 1; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+kill -TERM "$netns_berthd"; wait "$netns_berthd" || true
+ip netns del "$netns"; netns=""
 
 # --- containers: crun and runc, on the busybox rootfs with a `crun spec` config for /bin/true
 echo "containers: crun, runc" >&2
@@ -275,6 +329,27 @@ crun_start=$("${private_cgroups[@]}" python3 "$runtime_py" time "$start_runs" \
     crun --cgroup-manager=disabled --root "$run/crun" run --bundle "$work/rt-bundle" "crun-{i}")
 runc_start=$("${private_cgroups[@]}" python3 "$runtime_py" time "$start_runs" \
     runc --root "$run/runc" run --bundle "$work/rt-bundle" "runc-{i}")
+# exec into a running `sleep` of each: a second bundle on the same rootfs
+mkdir -p "$work/rt-sleep"
+python3 - "$work/rt-bundle/config.json" "$work/rt-sleep/config.json" "$work/rt-bundle/rootfs" "/$peers_cgroup/runc-sleep" <<'PY'
+import json, sys
+source, target, rootfs, cgroup = sys.argv[1:]
+config = json.load(open(source))
+config["process"]["args"] = ["sleep", "3600"]
+config["root"]["path"] = rootfs
+config["linux"]["cgroupsPath"] = cgroup
+json.dump(config, open(target, "w"), indent=1)
+PY
+peer_exec() {  # runtime, extra run flags…: median ms of `exec sleeper /bin/true` (in one namespace)
+    "${private_cgroups[@]}" sh -c '
+        runtime=$1 root=$2 bundle=$3 runs=$4 py=$5; shift 5
+        $runtime "$@" --root "$root" run -d --bundle "$bundle" sleeper </dev/null >/dev/null 2>&1 || exit 1
+        python3 "$py" time "$runs" $runtime "$@" --root "$root" exec sleeper /bin/true; status=$?
+        $runtime "$@" --root "$root" delete -f sleeper >/dev/null 2>&1
+        exit $status' sh "$@"
+}
+crun_exec=$(peer_exec crun "$run/crun" "$work/rt-sleep" "$exec_runs" "$runtime_py" --cgroup-manager=disabled)
+runc_exec=$(peer_exec runc "$run/runc" "$work/rt-sleep" "$exec_runs" "$runtime_py")
 
 # --- containers: containerd (ctr), runc v2 shims in containerd's private mount namespace
 echo "containers: containerd" >&2
@@ -283,6 +358,8 @@ ctr_run=("${ctr[@]}" run --cpu-shares 0)
 "${ctr[@]}" images pull --plain-http "$busybox" >/dev/null
 ctr_start=$(python3 "$runtime_py" time "$ctr_runs" \
     "${ctr_run[@]}" --rm "--cgroup=/$peers_cgroup/ctr-{i}" "$busybox" "ctr-{i}" /bin/true)
+"${ctr_run[@]}" -d "--cgroup=/$peers_cgroup/exec" "$busybox" exec-0 sleep 3600 >/dev/null
+ctr_exec=$(python3 "$runtime_py" time "$exec_runs" "${ctr[@]}" tasks exec --exec-id "e{i}" exec-0 /bin/true)
 ctr_task_pid() { "${ctr[@]}" tasks ls | awk -v id="$1" '$1 == id {print $2}'; }
 ctr_stop_all() {
     for c in $("${ctr[@]}" containers ls -q); do
@@ -330,6 +407,21 @@ printf '%-34s %9.1f %12.2fx\n' "crun run" "$crun_start" "$(ratio "$berth_start" 
 printf '%-34s %9.1f %12.2fx\n' "runc run" "$runc_start" "$(ratio "$berth_start" "$runc_start")"
 printf '%-34s %9.1f %12.2fx\n' "ctr run --rm (containerd, runc)" "$ctr_start" "$(ratio "$berth_start" "$ctr_start")"
 echo "  berth and crun/runc: $start_runs runs each; ctr: $ctr_runs runs"
+echo
+echo "exec round trip of /bin/true in a running container, median of $exec_runs"
+printf '%-34s %9s %13s\n' "" "ms" "berth ÷ it"
+printf '%-34s %9.1f %13s\n' "berth ExecSync (API)" "$berth_execsync" "-"
+printf '%-34s %9.1f %13s\n' "berth Exec, streamed (WebSocket)" "$berth_exec" "-"
+printf '%-34s %9.1f %12.2fx\n' "crun exec" "$crun_exec" "$(ratio "$berth_execsync" "$crun_exec")"
+printf '%-34s %9.1f %12.2fx\n' "runc exec" "$runc_exec" "$(ratio "$berth_execsync" "$runc_exec")"
+printf '%-34s %9.1f %12.2fx\n' "ctr tasks exec (containerd, runc)" "$ctr_exec" "$(ratio "$berth_execsync" "$ctr_exec")"
+echo "  ratios compare ExecSync; crun/runc/ctr are each one command run (client start included)"
+echo
+echo "RunPodSandbox, median of $pod_runs (pod stopped and removed between runs, untimed)"
+printf '  %-30s %8.1f ms\n' "host network" "$berth_pod_host"
+printf '  %-30s %8.1f ms\n' "bridge network (berth0 conflist)" "$berth_pod_bridge"
+printf '  %-30s %8.1f ms (%.0f%% of the bridge figure)\n' "of which CNI ADD (plugins)" "$berth_pod_cni" \
+    "$(echo "100 * $berth_pod_cni / $berth_pod_bridge" | bc -l)"
 echo
 echo "memory"
 printf '%-52s %10s %12s %10s\n' "" "berth" "containerd" "÷"
