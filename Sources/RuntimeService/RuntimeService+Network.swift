@@ -64,6 +64,34 @@ extension RuntimeService {
         throw BerthError.wrapping(lastError ?? BerthError(.internal, "CNI DEL failed"), context: "tear down pod network")
     }
 
+    /// CNI CHECK of each ready pod's attachment (after a restart). A pod whose network fails
+    /// the check is marked not ready with the plugin's error as the reason, so a node agent
+    /// replaces it, as it would a pod whose infra process died.
+    func checkNetworks(of sandboxes: [String]) async {
+        for id in sandboxes {
+            do {
+                try await withKey(id) { () async throws(BerthError) in
+                    guard let record = try await existingSandbox(id), record.phase == .ready,
+                          FileSystem.exists(record.networkCache) else { return }
+                    do throws(BerthError) {
+                        let runs = try await network.check(cacheFile: record.networkCache)
+                        logger.info("pod network checked", metadata: [
+                            "sandbox": "\(id)", "plugins": "\(runs.map { "\($0.type)=\(Self.milliseconds($0.duration))" }.joined(separator: " "))",
+                        ])
+                    } catch {
+                        logger.warning("pod network failed CNI CHECK; sandbox not ready", metadata: ["sandbox": "\(id)", "error": "\(error.message)"])
+                        try await store.updateSandbox(id) {
+                            $0.phase = .notReady
+                            $0.notReadyReason = "CNI CHECK: \(error.message)"
+                        }
+                    }
+                }
+            } catch {
+                logger.warning("pod network not checked", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// Unmounts and removes the pod's pinned network namespace.
     func releaseNetns(_ record: SandboxRecord) throws(BerthError) {
         guard let path = record.netnsPath else { return }

@@ -17,6 +17,7 @@ extension RuntimeService {
                 "cgroupPath": record.cgroupPath,
                 "hostname": record.hostname,
                 "netns": record.netnsPath ?? "",
+                "notReadyReason": record.notReadyReason ?? "",
                 "config": (try? JSONSerialization.jsonObject(with: Data(record.config.message.jsonUTF8Data()))) ?? [:],
             ]
             response.info["info"] = jsonText(info)

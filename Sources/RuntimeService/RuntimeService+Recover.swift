@@ -11,6 +11,7 @@ extension RuntimeService {
     /// pod directories and cgroups that no record owns are removed.
     public func recover() async {
         let (sandboxes, containers) = await store.load()
+        var networked: [String] = []
         for record in containers {
             await images.hold(chainIDs: record.chainIDs)
             switch record.phase {
@@ -41,13 +42,23 @@ extension RuntimeService {
             case .ready:
                 if record.infra?.isAlive != true {
                     logger.warning("pod infra process is gone; sandbox not ready", metadata: ["sandbox": "\(record.id)"])
-                    _ = try? await store.updateSandbox(record.id) { $0.phase = .notReady }
+                    _ = try? await store.updateSandbox(record.id) {
+                        $0.phase = .notReady
+                        $0.notReadyReason = "the pod's infra process exited while berthd was down"
+                    }
+                } else if FileSystem.exists(record.networkCache) {
+                    networked.append(record.id)
                 }
             case .notReady:
                 break
             }
         }
         await removeOrphans()
+        // The network may have changed while berthd was down; CHECK runs the plugins, so it
+        // goes on in the background instead of delaying the socket.
+        if !networked.isEmpty {
+            Task { await self.checkNetworks(of: networked) }
+        }
     }
 
     /// A start cut short by a crash: the shim's state file says whether the container runs.

@@ -29,6 +29,9 @@ public struct SandboxRecord: Codable, Sendable {
     public var netnsPath: String?
     /// The pod's addresses from the CNI ADD result, the primary one first.
     public var ips: [String]?
+    /// Why a sandbox that was ready is not any more, when berthd found out by itself (the
+    /// infra process gone, the network failing CNI CHECK after a restart).
+    public var notReadyReason: String?
 
     public init(
         id: String, config: Runtime_V1_PodSandboxConfig, createdAt: Int64, runtimeHandler: String, cgroupPath: String,

@@ -33,11 +33,26 @@ func command(_ arguments: [String], timeout: TimeInterval = 30) throws -> (statu
 /// packet can leave (the namespace has no link to anything but its pods).
 final class TestNetns: @unchecked Sendable {
     let name: String
+    /// A process holding a mount namespace made for the network namespace (`ip netns exec`
+    /// mounts a fresh /sys there, so cgroup2 is mounted again). Every berthd of the test runs
+    /// in it, so the network namespaces a berthd pins stay visible to the next one after a
+    /// restart, as they are on a host.
+    private let holder: Process
 
     init() throws {
         name = "berth-test-\(UInt32.random(in: 0 ... .max))"
         let add = try command(["/usr/sbin/ip", "netns", "add", name])
         guard add.status == 0 else { throw BerthError(.internal, "ip netns add \(name): \(add.stderr)") }
+        holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        holder.arguments = ["netns", "exec", name, "/bin/sh", "-c",
+                            "mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup; exec sleep 100000"]
+        try holder.run()
+        let deadline = Date().addingTimeInterval(10)
+        while (try? FileSystem.read("/proc/\(holder.processIdentifier)/comm")).flatMap({ $0 }).map({ String(decoding: $0, as: UTF8.self) }) != "sleep\n" {
+            guard holder.isRunning, Date() < deadline else { throw BerthError(.internal, "netns \(name): the namespace holder did not start") }
+            usleep(5000)
+        }
         try exec(["/usr/sbin/ip", "link", "set", "lo", "up"])
     }
 
@@ -47,11 +62,10 @@ final class TestNetns: @unchecked Sendable {
         try command(["/usr/sbin/ip", "netns", "exec", name] + arguments, timeout: timeout)
     }
 
-    /// `ip netns exec` gives berthd a mount namespace of its own with a fresh /sys (sysfs of
-    /// the test namespace), which hides the cgroup2 mount: it is mounted again there.
+    /// Starts berthd in the holder's network and mount namespaces (nsenter execs it, so the
+    /// pid is berthd's).
     var launcher: [String] {
-        ["/usr/sbin/ip", "netns", "exec", name, "/bin/sh", "-c",
-         "mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup; exec \"$@\"", "berthd"]
+        ["/usr/bin/nsenter", "-t", "\(holder.processIdentifier)", "-m", "-n", "--"]
     }
 
     /// Interface names in the namespace.
@@ -65,7 +79,11 @@ final class TestNetns: @unchecked Sendable {
 
     func iptables() throws -> String { try exec(["/usr/sbin/iptables-save"]).stdout }
 
-    deinit { _ = try? command(["/usr/sbin/ip", "netns", "del", name]) }
+    deinit {
+        holder.terminate()
+        holder.waitUntilExit()
+        _ = try? command(["/usr/sbin/ip", "netns", "del", name])
+    }
 }
 
 /// A berthd in a test network namespace with a CNI network of its own: bridge `berthtest0`
@@ -407,27 +425,36 @@ struct PodNetworkTests {
         await fixture.destroy()
     }
 
-    /// RunPodSandbox with the bridge network against the host network; the times are printed.
-    @Test func runPodSandboxLatency() async throws {
+    /// berthd killed and started again: CNI CHECK runs for each ready pod. The pod whose
+    /// interface went away while berthd was down is not ready any more, with CHECK's error as
+    /// the reason; the intact pod stays ready; stopping both releases both addresses.
+    @Test func restartChecksEveryPodNetwork() async throws {
         let fixture = try await NetworkedDaemon.started()
         let daemon = fixture.daemon
-        func measure(_ hostNetwork: Bool) async throws -> Duration {
-            var total = Duration.zero
-            for index in 0..<10 {
-                let started = ContinuousClock.now
-                let id = try await daemon.client.runPodSandbox(podConfig("latency-\(hostNetwork)-\(index)", hostNetwork: hostNetwork))
-                total += ContinuousClock.now - started
-                try await daemon.client.removePodSandbox(id)
-            }
-            return total / 10
+        let intact = try await daemon.client.runPodSandbox(podConfig("intact"))
+        let broken = try await daemon.client.runPodSandbox(podConfig("broken"))
+        let info = try await daemon.client.podSandboxStatus(broken, verbose: true).info["info"] ?? ""
+        let pid = try #require((try JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any])?["pid"] as? Int)
+        daemon.stop(signal: SIGKILL)
+        let removed = try command(["/usr/bin/nsenter", "-t", "\(pid)", "-n", "/usr/sbin/ip", "link", "del", "eth0"])
+        #expect(removed.status == 0, "ip link del eth0: \(removed.stderr)")
+        try await daemon.start()
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        var state = Runtime_V1_PodSandboxState.sandboxReady
+        while state == .sandboxReady && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            state = try await daemon.client.podSandboxStatus(broken).status.state
         }
-        _ = try await measure(false)
-        let bridge = try await measure(false)
-        let host = try await measure(true)
-        let plugins = daemon.log().split(separator: "\n").filter { $0.contains("pod network attached") }.suffix(3)
-        print("RunPodSandbox mean of 10: bridge \(bridge), host network \(host)")
-        for line in plugins { print(line) }
-        #expect(bridge > .zero && host > .zero)
+        #expect(state == .sandboxNotready)
+        let reason = try await daemon.client.podSandboxStatus(broken, verbose: true).info["info"] ?? ""
+        #expect(reason.contains("CNI CHECK"), "verbose info: \(reason)")
+        #expect(daemon.log().contains("pod network checked"))
+        #expect(try await daemon.client.podSandboxStatus(intact).status.state == .sandboxReady)
+
+        try await daemon.client.stopPodSandbox(broken)
+        try await daemon.client.stopPodSandbox(intact)
+        #expect(fixture.allocatedIPs().isEmpty)
         await fixture.destroy()
     }
 }
