@@ -3,11 +3,12 @@ import CRI
 import Foundation
 
 extension ImageService {
-    /// CRI `ImageFsInfo`: space and inodes used by unpacked layers (and by content blobs, which
-    /// share the filesystem).
+    /// CRI `ImageFsInfo`: space and inodes used by the unpacked layers, each layer measured
+    /// once (see `LayerStore.usage()`).
     public func imageFsInfo(_ request: Runtime_V1_ImageFsInfoRequest) async throws -> Runtime_V1_ImageFsInfoResponse {
         let directory = layersDirectory
-        let usage = try await runBlocking(name: "berth-fsinfo") { _ in FileSystem.usage(directory) }
+        let layers = self.layers
+        let usage = try await runBlocking(name: "berth-fsinfo") { _ in layers.usage() }
         var filesystem = Runtime_V1_FilesystemUsage()
         filesystem.timestamp = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
         var identifier = Runtime_V1_FilesystemIdentifier()

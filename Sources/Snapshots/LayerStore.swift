@@ -5,6 +5,7 @@ import Musl
 #endif
 import BerthBase
 import Foundation
+import Synchronization
 
 /// Unpacked layers, one directory per chain ID, shared by every image that has the layer.
 ///
@@ -13,10 +14,19 @@ import Foundation
 /// - `layers/<chain-id-hex>/link`: the layer's short id; `layer.json`: its `LayerMetadata`;
 /// - `l/<short-id>` → `../layers/<chain-id-hex>/diff`: short names so that a mount of 100+
 ///   layers fits in one page of options (as Docker's overlay2 `l/` links do);
+/// - `layers/<chain-id-hex>/usage`: the layer's disk use, measured the first time it is asked for;
 /// - `staging/`: layers being unpacked, renamed into `layers/` when complete.
 public final class LayerStore: Sendable {
+    /// Disk use of a tree: allocated bytes (hard links counted once) and inodes.
+    public struct Usage: Equatable, Sendable {
+        public var bytes: UInt64
+        public var inodes: UInt64
+    }
+
     /// The store's directory.
     public let root: String
+    /// Usage of each committed layer measured so far; a committed layer never changes.
+    private let measured = Mutex<[Digest: Usage]>([:])
 
     private var layersDirectory: String { "\(root)/layers" }
     private var linksDirectory: String { "\(root)/l" }
@@ -134,9 +144,39 @@ public final class LayerStore: Sendable {
         }
     }
 
-    /// Disk use of all committed layers: allocated bytes (hard links counted once) and inodes.
-    public func usage() -> (bytes: UInt64, inodes: UInt64) {
-        FileSystem.usage(layersDirectory)
+    /// Disk use of all committed layers. Each layer's tree is walked once, the first time,
+    /// and its figure kept (in memory and in the layer's `usage` file, for the next start):
+    /// a node agent asks every few seconds, and then this costs a directory listing.
+    public func usage() -> Usage {
+        let layers = all()
+        var total = Usage(bytes: 0, inodes: 0)
+        for chainID in layers {
+            let usage = usage(of: chainID)
+            total.bytes += usage.bytes
+            total.inodes += usage.inodes
+        }
+        let present = Set(layers)
+        measured.withLock { cache in cache = cache.filter { present.contains($0.key) } }
+        return total
+    }
+
+    /// Disk use of one committed layer (its directory: files, link and metadata).
+    public func usage(of chainID: Digest) -> Usage {
+        if let known = measured.withLock({ $0[chainID] }) { return known }
+        let file = "\(layerDirectory(chainID))/usage"
+        let recorded = (try? FileSystem.read(file)).flatMap { $0 }.flatMap { bytes -> Usage? in
+            let fields = String(decoding: bytes, as: UTF8.self).split(separator: " ").compactMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return fields.count == 2 ? Usage(bytes: fields[0], inodes: fields[1]) : nil
+        }
+        let usage = recorded ?? {
+            let walked = FileSystem.usage(layerDirectory(chainID))
+            let usage = Usage(bytes: walked.bytes, inodes: walked.inodes)
+            // Best effort: without the file, the next start walks the layer again.
+            try? FileSystem.atomicWrite(Array("\(usage.bytes) \(usage.inodes)\n".utf8), to: file)
+            return usage
+        }()
+        measured.withLock { $0[chainID] = usage }
+        return usage
     }
 
     func layerDirectory(_ chainID: Digest) -> String { "\(layersDirectory)/\(chainID.encoded)" }

@@ -26,6 +26,29 @@ struct LayerStoreTests {
         #expect(store.usage().inodes >= 4)
     }
 
+    /// Each layer is walked once: a file added behind the store's back is not seen, by this
+    /// store nor by one opened later (the figure is kept in the layer's `usage` file); a
+    /// removed layer leaves the total.
+    @Test func usageMeasuresEachLayerOnce() throws {
+        let work = try TestDirectory()
+        let store = try LayerStore(root: "\(work.path)/store")
+        let small = chainID(2), large = chainID(3)
+        _ = try addLayer(store, small) { try write("a", to: "\($0)/a") }
+        _ = try addLayer(store, large) { try write(String(repeating: "x", count: 64 * 1024), to: "\($0)/big") }
+        let first = store.usage()
+        let each = [store.usage(of: small), store.usage(of: large)]
+        #expect(first.bytes == each[0].bytes + each[1].bytes && first.inodes == each[0].inodes + each[1].inodes)
+        #expect(each[1].bytes >= 64 * 1024 && each[0].inodes >= 3)
+        #expect(FileSystem.exists("\(store.root)/layers/\(large.encoded)/usage"))
+
+        try write("more", to: "\(store.diffPath(large))/more")
+        #expect(store.usage() == first)
+        #expect(try LayerStore(root: store.root).usage() == first)
+
+        try store.remove(large)
+        #expect(store.usage() == each[0])
+    }
+
     @Test func losingACommitRaceDiscardsQuietly() throws {
         let work = try TestDirectory()
         let store = try LayerStore(root: "\(work.path)/store")
