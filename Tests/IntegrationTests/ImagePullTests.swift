@@ -47,6 +47,23 @@ struct ImagePullTests {
         await daemon.destroy()
     }
 
+    /// A `tar+zstd` layer next to a `tar+gzip` one: both verified and unpacked by a pull
+    /// through berthd, the zstd layer's file in place.
+    @Test func zstdLayerIsPulledAndUnpacked() async throws {
+        let daemon = try await Berthd.started()
+        let id = try await daemon.client.pullImage(ref("busybox-zstd"))
+        #expect(id.hasPrefix("sha256:"))
+        let layers = daemon.entries("snapshots/layers")
+        #expect(layers.count == 2)
+        let greetings = layers.compactMap { layer in
+            (try? FileSystem.read("\(daemon.root)/snapshots/layers/\(layer)/diff/zstd/greeting")).flatMap { $0 }
+        }
+        #expect(greetings.map { String(decoding: $0, as: UTF8.self) } == ["unpacked from zstd\n"])
+        try await daemon.client.removeImage(ref("busybox-zstd"))
+        #expect(daemon.entries("snapshots/layers").isEmpty)
+        await daemon.destroy()
+    }
+
     @Test func concurrentPullsOfImagesSharingLayers() async throws {
         let daemon = try await Berthd.started()
         let client = daemon.client

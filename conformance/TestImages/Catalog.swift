@@ -18,6 +18,7 @@ enum Catalog {
         large,
         multiarch,
         dockerSchema2,
+        zstd,
         ProbeImage.recipe,
     ]
 
@@ -136,6 +137,17 @@ enum Catalog {
     }
 
     /// busybox written with Docker image manifest v2 schema 2 media types throughout.
+    /// busybox plus a zstd-compressed layer (`tar+zstd`), so a pull unpacks both kinds.
+    static let zstd = Recipe(
+        name: "busybox-zstd", summary: "busybox plus a zstd layer holding /zstd/greeting",
+        expectation: .init(layers: 2)
+    ) { layout throws(BerthError) in
+        var parts = try BusyboxRootfs.image(in: layout)
+        let layer = try LayerWriter.write([.file("zstd/greeting", "unpacked from zstd\n")], into: layout, compression: .zstd)
+        parts.add(layer, createdBy: "berth-testimages: /zstd/greeting in a tar+zstd layer")
+        return try layout.writeImage(parts)
+    }
+
     static let dockerSchema2 = Recipe(
         name: "docker-schema2", summary: "busybox with Docker schema 2 media types",
         expectation: .init(mediaType: MediaType.dockerManifest)

@@ -17,10 +17,20 @@ struct Layer: Sendable {
 let fixedModificationTime = 1_704_067_200  // 2024-01-01T00:00:00Z
 let fixedCreated = "2024-01-01T00:00:00Z"
 
-/// Writes a tar+gzip layer with libarchive in one pass: the pax tar stream is hashed (the
-/// diff ID) and fed into a gzip stream that is hashed (the digest) and written to disk.
+/// How a layer blob is compressed.
+enum LayerCompression {
+    case gzip, zstd
+
+    var ociMediaType: String { self == .gzip ? MediaType.ociLayerGzip : MediaType.ociLayerZstd }
+}
+
+/// Writes a compressed tar layer with libarchive in one pass: the pax tar stream is hashed
+/// (the diff ID) and fed into a gzip or zstd stream that is hashed (the digest) and written
+/// to disk.
 enum LayerWriter {
-    static func write(_ entries: [LayerEntry], into layout: LayoutWriter, mediaType: String = MediaType.ociLayerGzip) throws(BerthError) -> Layer {
+    static func write(
+        _ entries: [LayerEntry], into layout: LayoutWriter, compression: LayerCompression = .gzip, mediaType: String? = nil
+    ) throws(BerthError) -> Layer {
         let temporary = layout.temporaryBlobPath()
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw BerthError(.internal, "create \(temporary): \(FileSystem.errnoText())") }
@@ -28,7 +38,7 @@ enum LayerWriter {
         defer { close(fd) }
         let tee: TarTee
         do {
-            tee = try TarTee(sink: compressed)
+            tee = try TarTee(sink: compressed, compression: compression)
             defer { tee.release() }
             try tee.writeAll(entries.normalized())
             try tee.close()
@@ -43,14 +53,14 @@ enum LayerWriter {
         let digest = compressed.hasher.finalize()
         try layout.adopt(temporary, as: digest)
         return Layer(
-            descriptor: Descriptor(mediaType: mediaType, digest: digest, size: compressed.size),
+            descriptor: Descriptor(mediaType: mediaType ?? compression.ociMediaType, digest: digest, size: compressed.size),
             diffID: tee.hasher.finalize(),
             uncompressedSize: tee.size
         )
     }
 }
 
-/// Receives the gzip stream.
+/// Receives the compressed stream.
 private final class CompressedSink {
     let fd: Int32
     let path: String
@@ -80,38 +90,43 @@ private final class CompressedSink {
     }
 }
 
-/// A tar writer whose output is hashed and passed on to a gzip compressor (libarchive's
-/// raw format with the gzip filter, so both halves are libarchive).
+/// A tar writer whose output is hashed and passed on to a gzip or zstd compressor
+/// (libarchive's raw format with a compression filter, so both halves are libarchive).
 private final class TarTee {
     let hasher = SHA256Hasher()
     var size: Int64 = 0
     private let tar: OpaquePointer
-    private let gzip: OpaquePointer
+    private let compressor: OpaquePointer
     private let sink: CompressedSink
 
-    init(sink: CompressedSink) throws(BerthError) {
+    init(sink: CompressedSink, compression: LayerCompression) throws(BerthError) {
         self.sink = sink
-        guard let tar = archive_write_new(), let gzip = archive_write_new() else {
+        guard let tar = archive_write_new(), let compressor = archive_write_new() else {
             throw BerthError(.resourceExhausted, "archive_write_new failed")
         }
         self.tar = tar
-        self.gzip = gzip
-        // No timestamp in the gzip header and no padding after the stream: the blob must be
-        // byte-for-byte reproducible and a valid single-member gzip file.
-        try check(gzip, archive_write_add_filter_gzip(gzip), "add gzip filter")
-        try check(gzip, archive_write_set_format_raw(gzip), "set raw format")
-        try check(gzip, archive_write_set_filter_option(gzip, "gzip", "timestamp", nil), "disable gzip timestamp")
-        try check(gzip, archive_write_set_bytes_in_last_block(gzip, 1), "set last block")
-        try check(gzip, archive_write_open(gzip, Unmanaged.passUnretained(sink).toOpaque(), nil, { _, context, buffer, length in
+        self.compressor = compressor
+        // No timestamp in a gzip header and no padding after the stream: the blob must be
+        // byte-for-byte reproducible and a valid single-frame file.
+        switch compression {
+        case .gzip:
+            try check(compressor, archive_write_add_filter_gzip(compressor), "add gzip filter")
+            try check(compressor, archive_write_set_filter_option(compressor, "gzip", "timestamp", nil), "disable gzip timestamp")
+        case .zstd:
+            try check(compressor, archive_write_add_filter_zstd(compressor), "add zstd filter")
+        }
+        try check(compressor, archive_write_set_format_raw(compressor), "set raw format")
+        try check(compressor, archive_write_set_bytes_in_last_block(compressor, 1), "set last block")
+        try check(compressor, archive_write_open(compressor, Unmanaged.passUnretained(sink).toOpaque(), nil, { _, context, buffer, length in
             guard let context, let buffer else { return -1 }
             let sink = Unmanaged<CompressedSink>.fromOpaque(context).takeUnretainedValue()
             return sink.accept(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : -1
-        }, nil), "open gzip stream")
+        }, nil), "open compression stream")
         let body = archive_entry_new()
         archive_entry_set_pathname(body, "layer.tar")
         archive_entry_set_filetype(body, UInt32(Glibc.S_IFREG))
         defer { archive_entry_free(body) }
-        try check(gzip, archive_write_header(gzip, body), "start gzip stream")
+        try check(compressor, archive_write_header(compressor, body), "start compression stream")
 
         try check(tar, archive_write_set_format_pax_restricted(tar), "set pax format")
         try check(tar, archive_write_set_bytes_in_last_block(tar, 1), "set last block")
@@ -124,13 +139,13 @@ private final class TarTee {
 
     func release() {
         archive_write_free(tar)
-        archive_write_free(gzip)
+        archive_write_free(compressor)
     }
 
     private func accept(_ buffer: UnsafeRawBufferPointer) -> Bool {
         hasher.update(buffer)
         size += Int64(buffer.count)
-        return archive_write_data(gzip, buffer.baseAddress, buffer.count) == buffer.count
+        return archive_write_data(compressor, buffer.baseAddress, buffer.count) == buffer.count
     }
 
     func writeAll(_ entries: [LayerEntry]) throws(BerthError) {
@@ -141,6 +156,6 @@ private final class TarTee {
 
     func close() throws(BerthError) {
         try check(tar, archive_write_close(tar), "finish tar stream")
-        try check(gzip, archive_write_close(gzip), "finish gzip stream")
+        try check(compressor, archive_write_close(compressor), "finish compression stream")
     }
 }
