@@ -5,7 +5,8 @@ import Synchronization
 
 /// Turns a long operation that reports `PullProgress` into an NDJSON stream: progress lines
 /// (at most one per layer every 100 ms, plus every change of status), then a last line with
-/// the result or `{"error":{"code","message"}}`. The operation is cancelled when the reader goes away.
+/// the result; a failure ends the stream with the server's error trailer. The operation is
+/// cancelled when the reader goes away.
 enum ProgressStream {
     static func run(_ operation: @escaping @Sendable (@escaping ProgressSink) async throws -> [String: String]) -> AsyncThrowingStream<[UInt8], any Error> {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
@@ -25,14 +26,10 @@ enum ProgressStream {
             do {
                 let result = try await operation(sink)
                 continuation.yield(Array(try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])) + [0x0a])
+                continuation.finish()
             } catch {
-                let failure = (error as? BerthError) ?? BerthError.wrapping(error, context: "pull")
-                let object: [String: Any] = ["error": ["code": failure.code.rawValue, "message": failure.message]]
-                if let line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                    continuation.yield(Array(line) + [0x0a])
-                }
+                continuation.finish(throwing: (error as? BerthError) ?? BerthError.wrapping(error, context: "pull"))
             }
-            continuation.finish()
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
