@@ -1,3 +1,5 @@
+import BerthBase
+
 /// One pod's attachment to a network: what the plugins are told in their environment and
 /// runtime configuration. Cached with the ADD result, as libcni does, for DEL and CHECK.
 public struct Attachment: Sendable, Codable, Equatable {

@@ -1,3 +1,5 @@
+import BerthBase
+
 /// What an ADD returned that Berth uses: the pod's addresses. The whole result is kept as
 /// JSON, for the next plugin's `prevResult` and for DEL and CHECK.
 public struct CNIResult: Sendable, Equatable {

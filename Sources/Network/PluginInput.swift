@@ -1,3 +1,5 @@
+import BerthBase
+
 /// The configuration a plugin reads on stdin: its own object from the list, with the list's
 /// `name` and `cniVersion`, the previous result, and the runtime configuration of the
 /// capabilities it declares.

@@ -1,3 +1,5 @@
+import BerthBase
+
 /// A host port forwarded to the pod, as the `portMappings` capability passes it to plugins.
 public struct PortMapping: Sendable, Codable, Equatable {
     public var hostPort: Int32

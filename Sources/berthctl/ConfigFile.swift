@@ -102,7 +102,7 @@ extension JSONValue {
                 guard let value = Int64(exactly: node.int ?? 0), node.int != nil else {
                     throw BerthError(.invalidArgument, "\(source): \(scalar.string) is not a 64-bit integer")
                 }
-                self = .integer(value)
+                self = .int(value)
             case .float: self = .double(node.float ?? 0)
             default: self = .string(scalar.string)
             }
@@ -131,7 +131,7 @@ extension JSONValue {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
-        case .integer, .double: "a number"
+        case .int, .double: "a number"
         case .string: "text"
         case .array: "a list"
         case .object: "a mapping"

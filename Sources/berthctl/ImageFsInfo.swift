@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthBase
 import CRI
 
 /// `berthctl imagefsinfo`: where images live and how much they take.

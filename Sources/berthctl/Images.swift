@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthBase
 import CRI
 
 /// `berthctl image …`: crictl's `image` lists images; here it also holds `import`.

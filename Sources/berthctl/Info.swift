@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthBase
 import CRI
 
 /// `berthctl info`: the verbose runtime status, laid out as `crictl info` does — the status

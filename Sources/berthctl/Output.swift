@@ -9,36 +9,9 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case json, yaml, table
 }
 
-/// A JSON document as plain values, so proto-JSON can be re-printed crictl's way (sorted keys,
+/// berthctl's views of a JSON document: proto-JSON re-printed crictl's way (sorted keys,
 /// two-space indent) or turned into YAML.
-enum JSONValue: Equatable, Sendable, Decodable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Swift.Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
+extension JSONValue {
     init(parsing bytes: some Collection<UInt8>) throws(BerthError) {
         do {
             self = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
@@ -70,7 +43,7 @@ enum JSONValue: Equatable, Sendable, Decodable {
         switch self {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
-        case .integer(let value): return String(value)
+        case .int(let value): return String(value)
         case .double(let value): return value.isFinite ? "\(value)" : "null"
         case .string(let value): return Self.quoted(value)
         case .array(let values):
@@ -99,7 +72,7 @@ enum JSONValue: Equatable, Sendable, Decodable {
         switch self {
         case .null: return Node("null", Tag(.null))
         case .bool(let value): return .scalar(value.represented())
-        case .integer(let value): return .scalar(value.represented())
+        case .int(let value): return .scalar(value.represented())
         case .double(let value): return Node(String(value), Tag(.float))
         case .string(let value): return .scalar(value.represented())
         case .array(let values): return .sequence(Node.Sequence(values.map { $0.node() }))

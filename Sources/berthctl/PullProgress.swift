@@ -82,7 +82,7 @@ extension JSONValue {
     /// proto3-JSON writes 64-bit integers as strings; accept either.
     var int64: Int64? {
         switch self {
-        case .integer(let value): return value
+        case .int(let value): return value
         case .string(let value): return Int64(value)
         case .double(let value): return Int64(exactly: value.rounded())
         default: return nil

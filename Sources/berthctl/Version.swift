@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthBase
 import CRI
 
 /// `berthctl version`: the runtime's name and versions, as `crictl version` prints them.

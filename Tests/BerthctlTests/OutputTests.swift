@@ -1,3 +1,4 @@
+import BerthBase
 import Testing
 
 @testable import berthctl
@@ -48,7 +49,7 @@ import Testing
 
     @Test func yamlQuotesStringsThatLookLikeOtherTypes() throws {
         let value = JSONValue.object([
-            "size": .string("12345"), "pinned": .bool(false), "name": .string("busybox"), "uid": .integer(0),
+            "size": .string("12345"), "pinned": .bool(false), "name": .string("busybox"), "uid": .int(0),
         ])
         #expect(
             try value.yaml() == """

@@ -184,7 +184,7 @@ import Testing
             document
                 == .object([
                     "status": .object(["id": .string("c1"), "logPath": .string("/var/log/pods/x/0.log")]),
-                    "info": .object(["pid": .integer(42)]),
+                    "info": .object(["pid": .int(42)]),
                     "note": .string("plain"),
                 ]))
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A JSON document as a value: CNI configurations are open-ended objects that Berth passes
-/// on to plugins, adding a few keys, without losing any it does not know.
+/// A JSON document as a value: open-ended objects passed on without losing keys Berth does
+/// not know (CNI configurations), or re-printed another way (berthctl's JSON and YAML).
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
