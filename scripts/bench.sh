@@ -128,6 +128,8 @@ load_before=$(cut -d' ' -f1 /proc/loadavg)
 now() { date +%s.%N; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+# USS: the pages only this process holds (private clean + private dirty), what it really costs.
+uss_kib() { awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$1/smaps_rollup"; }
 # Waits (up to a minute: a loaded host starts daemons slowly) for socket $1 of the daemon logging to $2.
 wait_socket() {
     for _ in $(seq 1200); do [ -S "$1" ] && return 0; sleep 0.05; done
@@ -181,6 +183,7 @@ TOML
 wait_socket "$berth_sock" "$work/berthd.log"
 sleep 1
 berth_idle=$(rss_kib "$berthd")
+berth_idle_uss=$(uss_kib "$berthd")
 # A long deadline: removing the unpacked large image can take more than the default 10 s on a busy disk.
 berthctl=("$release/berthctl" --socket "$berth_sock" --timeout 5m)
 times=()
@@ -211,6 +214,7 @@ TOML
 wait_socket "$ctrd_sock" "$work/ctrd/log"
 sleep 1
 ctrd_idle=$(rss_kib "$ctrd")
+ctrd_idle_uss=$(uss_kib "$ctrd")
 times=()
 for _ in $(seq "$runs"); do
     start=$(now)
@@ -398,6 +402,7 @@ row "tar -xzf" "$tar_time"
 row "zlib inflate" "$zlib_time"
 echo
 echo "idle RSS: berthd $((berth_idle / 1024)) MiB (after a pull $((berth_after / 1024)) MiB), containerd $((ctrd_idle / 1024)) MiB; berthd/containerd = $(ratio "$berth_idle" "$ctrd_idle")"
+echo "idle USS (private pages): berthd $(mib "$berth_idle_uss") MiB, containerd $(mib "$ctrd_idle_uss") MiB; berthd/containerd = $(ratio "$berth_idle_uss" "$ctrd_idle_uss")"
 echo
 echo "container start of $busybox /bin/true (create, start, wait for exit, remove), median"
 printf '%-34s %9s %13s\n' "" "ms" "berth ÷ it"
