@@ -20,6 +20,7 @@ extension Cgroup {
         }
         for setting in settings {
             let file = "\(directory)/\(setting.file)"
+            if setting.optional && !FileSystem.exists(file) { continue }
             do {
                 try CgroupFiles.write(setting.value, to: file)
             } catch {

@@ -8,11 +8,14 @@ public struct CgroupSetting: Sendable, Equatable {
     public var value: String
     /// The controller the file belongs to; nil for `cgroup.*` core files.
     public var controller: String?
+    /// Written only where the kernel has the file (one that older kernels lack).
+    public var optional: Bool
 
-    public init(file: String, value: String, controller: String?) {
+    public init(file: String, value: String, controller: String?, optional: Bool = false) {
         self.file = file
         self.value = value
         self.controller = controller
+        self.optional = optional
     }
 }
 
@@ -26,8 +29,8 @@ public enum CgroupSettings {
     /// Device rules are not files in cgroup v2 (they are an eBPF program) and are not handled here.
     public static func settings(for resources: Resources) throws(BerthError) -> [CgroupSetting] {
         var settings: [CgroupSetting] = []
-        func set(_ file: String, _ value: String, _ controller: String?) {
-            settings.append(CgroupSetting(file: file, value: value, controller: controller))
+        func set(_ file: String, _ value: String, _ controller: String?, optional: Bool = false) {
+            settings.append(CgroupSetting(file: file, value: value, controller: controller, optional: optional))
         }
         if let cpu = resources.cpu {
             if let shares = cpu.shares, shares != 0 { set("cpu.weight", String(cpuWeight(shares: shares)), "cpu") }
@@ -42,7 +45,7 @@ public enum CgroupSettings {
         if let memory = resources.memory {
             if let limit = memory.limit, let value = limitValue(limit) { set("memory.max", value, "memory") }
             if let low = memory.reservation, let value = limitValue(low) { set("memory.low", value, "memory") }
-            if let swap = memory.swap, let value = try swapValue(swap: swap, limit: memory.limit ?? 0) {
+            if let value = try swapValue(swap: memory.swap ?? 0, limit: memory.limit ?? 0) {
                 set("memory.swap.max", value, "memory")
             }
         }
@@ -55,6 +58,9 @@ public enum CgroupSettings {
                 throw BerthError(.invalidArgument, "hugepage limit: page size \(quoted(hugepage.pageSize)) is not a size like 2MB")
             }
             set("hugetlb.\(hugepage.pageSize).max", String(hugepage.limit), "hugetlb")
+            // Like runc: the same cap on reservations (kernel 5.7+), so an over-limit mmap fails
+            // with ENOMEM up front instead of a SIGBUS at the first touch.
+            set("hugetlb.\(hugepage.pageSize).rsvd.max", String(hugepage.limit), "hugetlb", optional: true)
         }
         for (key, value) in (resources.unified ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard !key.isEmpty, !key.contains("/"), !key.contains(".."), !key.utf8.contains(0) else {
@@ -79,8 +85,9 @@ public enum CgroupSettings {
 
     /// The specification counts swap as memory+swap (cgroup v1's memsw); cgroup v2 limits swap
     /// alone, so memory.swap.max is their difference. nil: leave it alone.
+    /// Like runc, an unlimited memory without a swap limit lifts the swap limit too.
     static func swapValue(swap: Int64, limit: Int64) throws(BerthError) -> String? {
-        if swap == 0 { return nil }
+        if swap == 0 { return limit < 0 ? "max" : nil }
         if swap < 0 { return "max" }
         guard limit > 0 else {
             throw BerthError(.invalidArgument, "memory swap limit \(swap): a swap limit needs a memory limit")

@@ -56,6 +56,18 @@ public enum ResourcePolicy {
                 throw BerthError(.failedPrecondition,
                                  "\(field).memory_swap_limit_in_bytes: swap accounting is not available on this host")
             }
+            // CRI counts swap as memory+swap (cgroup v1's memsw); refused here as runc would
+            // refuse it when the cgroup is written.
+            if request.memorySwapLimitInBytes > 0 {
+                guard request.memoryLimitInBytes > 0 else {
+                    throw BerthError(.invalidArgument, "\(field).memory_swap_limit_in_bytes: \(request.memorySwapLimitInBytes) needs a memory_limit_in_bytes (the swap limit counts memory+swap)")
+                }
+                guard request.memorySwapLimitInBytes >= request.memoryLimitInBytes else {
+                    throw BerthError(.invalidArgument, "\(field).memory_swap_limit_in_bytes: \(request.memorySwapLimitInBytes) is below memory_limit_in_bytes \(request.memoryLimitInBytes) (the swap limit counts memory+swap)")
+                }
+            } else if request.memorySwapLimitInBytes < -1 {
+                throw negative("\(field).memory_swap_limit_in_bytes", request.memorySwapLimitInBytes)
+            }
             memory.swap = request.memorySwapLimitInBytes
         }
         if memory != Resources.Memory() { resources.memory = memory }
@@ -66,17 +78,71 @@ public enum ResourcePolicy {
         }
         if !request.unified.isEmpty {
             for key in request.unified.keys.sorted() {
-                guard !key.isEmpty, !key.contains("/"), key != ".", key != ".." else {
-                    throw BerthError(.invalidArgument, "\(field).unified: \"\(key)\" is not a cgroup file name")
-                }
+                try checkUnifiedKey(key, controllers: controllers, field: field)
                 let prefix = String(key.prefix(while: { $0 != "." }))
-                if SandboxContext.allControllers.contains(prefix) || prefix == "rdma" || prefix == "misc" {
-                    try need(prefix, "unified[\(key)]")
-                }
+                if prefix != "cgroup" { try need(prefix, "unified[\(key)]") }
             }
             resources.unified = request.unified
         }
         return resources
+    }
+
+    /// cgroup v2 controllers Berth knows by name; a `unified` key may also name one the host
+    /// offers that is newer than this list.
+    static let knownControllers: Set<String> = ["cpu", "cpuset", "hugetlb", "io", "memory", "misc", "pids", "rdma"]
+
+    /// Core files that move, kill or freeze the cgroup's processes or reshape the tree Berth
+    /// manages: not limits, so never written from a `unified` map.
+    static let reservedCoreFiles: Set<String> = [
+        "cgroup.procs", "cgroup.threads", "cgroup.kill", "cgroup.freeze", "cgroup.subtree_control", "cgroup.type",
+    ]
+
+    /// A `unified` key must be `CONTROLLER.FILE` naming a file in the container's own cgroup
+    /// directory, like runc's "CONTROLLER.PARAMETER" rule; refused here (at create or update)
+    /// rather than found wrong when the cgroup is written.
+    static func checkUnifiedKey(_ key: String, controllers: Set<String>, field: String) throws(BerthError) {
+        let shown = "\(field).unified: \"\(key.replacingOccurrences(of: "\0", with: "\\0"))\""
+        guard !key.contains("/"), !key.utf8.contains(0), key != ".", key != "..",
+              let dot = key.firstIndex(of: "."), dot != key.startIndex, key.index(after: dot) != key.endIndex else {
+            throw BerthError(.invalidArgument, "\(shown) is not a cgroup v2 file name (CONTROLLER.FILE, like memory.high)")
+        }
+        let prefix = String(key[..<dot])
+        guard prefix == "cgroup" || knownControllers.contains(prefix) || controllers.contains(prefix) else {
+            throw BerthError(.invalidArgument, "\(shown) names no cgroup v2 controller (\(prefix)); this host offers: "
+                             + (controllers.isEmpty ? "none" : controllers.sorted().joined(separator: " ")))
+        }
+        guard !reservedCoreFiles.contains(key) else {
+            throw BerthError(.invalidArgument, "\(shown) is not a limit: it moves, kills or freezes processes or reshapes the cgroup tree")
+        }
+    }
+
+    /// The limits after a CRI `UpdateContainerResources`: as containerd does, every field the
+    /// update sets (non-zero, non-empty) replaces the current one and the rest stay; `unified`
+    /// keys and hugepage sizes are replaced one by one. Zero cannot lift a limit (it means
+    /// "not set"); -1 can, where the field takes it.
+    public static func merged(_ current: Runtime_V1_LinuxContainerResources,
+                              with update: Runtime_V1_LinuxContainerResources) -> Runtime_V1_LinuxContainerResources {
+        var merged = current
+        if update.cpuPeriod != 0 { merged.cpuPeriod = update.cpuPeriod }
+        if update.cpuQuota != 0 { merged.cpuQuota = update.cpuQuota }
+        if update.cpuShares != 0 { merged.cpuShares = update.cpuShares }
+        if !update.cpusetCpus.isEmpty { merged.cpusetCpus = update.cpusetCpus }
+        if !update.cpusetMems.isEmpty { merged.cpusetMems = update.cpusetMems }
+        if update.memoryLimitInBytes != 0 {
+            merged.memoryLimitInBytes = update.memoryLimitInBytes
+            // A new memory limit without a swap limit means no swap again, as containerd resets it.
+            merged.memorySwapLimitInBytes = 0
+        }
+        if update.memorySwapLimitInBytes != 0 { merged.memorySwapLimitInBytes = update.memorySwapLimitInBytes }
+        for limit in update.hugepageLimits {
+            if let index = merged.hugepageLimits.firstIndex(where: { $0.pageSize == limit.pageSize }) {
+                merged.hugepageLimits[index] = limit
+            } else {
+                merged.hugepageLimits.append(limit)
+            }
+        }
+        for (key, value) in update.unified { merged.unified[key] = value }
+        return merged
     }
 
     private static func negative(_ field: String, _ value: Int64) -> BerthError {

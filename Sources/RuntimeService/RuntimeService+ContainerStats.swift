@@ -58,11 +58,22 @@ extension RuntimeService {
 }
 
 /// The previous cpu sample per container or pod, to turn cumulative usage into a rate.
+/// Samples of containers and pods no longer asked about are dropped after a while.
 actor CpuRates {
     private var previous: [String: (total: UInt64, at: Int64)] = [:]
+    private var prunedAt: Int64 = 0
+    static let keep: Int64 = 600_000_000_000
+
+    var samples: Int { previous.count }
 
     func rate(key: String, total: UInt64, at time: Int64) -> UInt64? {
-        defer { previous[key] = (total, time) }
+        defer {
+            previous[key] = (total, time)
+            if time - prunedAt > Self.keep / 10 {
+                previous = previous.filter { time - $0.value.at < Self.keep }
+                prunedAt = time
+            }
+        }
         guard let last = previous[key], time > last.at, total >= last.total else { return nil }
         return UInt64(Double(total - last.total) / Double(time - last.at) * 1e9)
     }

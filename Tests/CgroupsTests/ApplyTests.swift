@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BerthBase
+import Foundation
 import RuntimeSpec
 import Testing
 @testable import Cgroups
@@ -82,11 +83,43 @@ struct ApplyTests {
         #expect(fake.read(cgroup, "pids.max") == "100")
         #expect(fake.read(cgroup, "hugetlb.2MB.max") == "4194304")
         #expect(fake.read(cgroup, "hugetlb.1GB.max") == "0")
+        // No reservation files in this hierarchy (kernels before 5.7): only the limits.
+        #expect(!FileManager.default.fileExists(atPath: "\(cgroup.directory)/hugetlb.2MB.rsvd.max"))
         try cgroup.apply(resources { $0.pids = .init(limit: -1) })
         #expect(fake.read(cgroup, "pids.max") == "max")
         #expect(throws: BerthError.self) {
             try cgroup.apply(resources { $0.hugepageLimits = [.init(pageSize: "../2MB", limit: 1)] })
         }
+    }
+
+    @Test func hugepageReservationsGetTheSameLimitWhereTheKernelHasThem() throws {
+        let fake = try FakeHierarchy()
+        let cgroup = try fake.cgroup("a")
+        try write("", to: "\(cgroup.directory)/hugetlb.2MB.rsvd.max")
+        try write("", to: "\(cgroup.directory)/hugetlb.1GB.rsvd.max")
+        try cgroup.apply(resources {
+            $0.hugepageLimits = [.init(pageSize: "2MB", limit: 4_194_304), .init(pageSize: "1GB", limit: 0)]
+        })
+        #expect(fake.read(cgroup, "hugetlb.2MB.max") == "4194304")
+        #expect(fake.read(cgroup, "hugetlb.2MB.rsvd.max") == "4194304")
+        #expect(fake.read(cgroup, "hugetlb.1GB.rsvd.max") == "0")
+        let settings = try CgroupSettings.settings(for: resources { $0.hugepageLimits = [.init(pageSize: "2MB", limit: 1)] })
+        #expect(settings.map(\.file) == ["hugetlb.2MB.max", "hugetlb.2MB.rsvd.max"])
+        #expect(settings.map(\.optional) == [false, true])
+    }
+
+    @Test func unlimitedMemoryLiftsTheSwapLimitToo() throws {
+        let fake = try FakeHierarchy()
+        let cgroup = try fake.cgroup("a")
+        try cgroup.apply(resources { $0.memory = .init(limit: 1_000_000, swap: 1_000_000) })
+        #expect(fake.read(cgroup, "memory.swap.max") == "0")
+        // As runc: memory -1 with no swap limit is "both unlimited".
+        try cgroup.apply(resources { $0.memory = .init(limit: -1) })
+        #expect(fake.read(cgroup, "memory.max") == "max")
+        #expect(fake.read(cgroup, "memory.swap.max") == "max")
+        // A limited memory with no swap limit leaves swap alone.
+        try cgroup.apply(resources { $0.memory = .init(limit: 5_000_000) })
+        #expect(fake.read(cgroup, "memory.swap.max") == "max")
     }
 
     @Test func unifiedKeysAreWrittenAsGivenAndLast() throws {

@@ -14,7 +14,7 @@ struct BerthConformance: AsyncParsableCommand {
     /// Every check, in the order they run.
     static let allChecks: [Check] =
         RuntimeInfoChecks.all + ImageChecks.all + BadInputChecks.all + PodChecks.all + ContainerChecks.all
-        + LogChecks.all + IdempotenceChecks.all + MountChecks.all + SecurityChecks.all + EventChecks.all
+        + ResourceChecks.all + LogChecks.all + IdempotenceChecks.all + MountChecks.all + SecurityChecks.all + EventChecks.all
 
     @Option(help: "Path of the daemon's socket.")
     var socket: String = BerthClient.defaultSocketPath

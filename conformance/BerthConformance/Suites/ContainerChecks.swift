@@ -2,14 +2,13 @@ import BerthBase
 import CRI
 import Foundation
 
-/// "Containers": the container life cycle, metadata, exit status, ExecSync, stats and
-/// resource updates.
+/// "Containers": the container life cycle, metadata, exit status, ExecSync and stats; limits,
+/// their updates and OOM kills are in ResourceChecks.
 enum ContainerChecks {
     static let all: [Check] = [
         createListed, startRunning, stopWithTimeout, removeCreated, removeRunning, removeExited, metadataEchoed,
         imageDefaults, imageEntrypointWithArgs, exitCompleted, exitError, execSyncExact, execSyncTimeout,
-        containerStats, listStatsById, listStatsAll, listStatsByLabel, podSandboxStats,
-        updateWithoutControllers, updateChangesLimits, oomKilled, duplicateName,
+        containerStats, listStatsById, listStatsAll, listStatsByLabel, podSandboxStats, duplicateName,
     ]
 
     static let createListed = Check("containers/create gives a CREATED container, listed") { harness in
@@ -277,66 +276,6 @@ enum ContainerChecks {
         try expectEqual(stats.attributes.metadata.name, name, "stats attributes name")
         try expect(stats.hasCpu && stats.cpu.timestamp > 0, "cpu timestamp of \(name) is 0")
         try expect(stats.hasMemory && stats.memory.timestamp > 0, "memory timestamp of \(name) is 0")
-    }
-
-    static func memoryControllerMissing() -> Bool {
-        let controllers = HostFiles.cgroup2Controllers()
-        return !controllers.contains("memory") || !controllers.contains("cpu")
-    }
-
-    static let updateWithoutControllers = Check(
-        "containers/UpdateContainerResources without cgroup controllers is failed_precondition"
-    ) { harness in
-        guard memoryControllerMissing() else {
-            throw CheckSkipped(reason: "the host's cgroup v2 tree has the memory and cpu controllers; \"update changes the limits\" checks them")
-        }
-        try await harness.withPod("update-refused") { pod in
-            let id = try await pod.run("c")
-            var request = Runtime_V1_UpdateContainerResourcesRequest()
-            request.containerID = id
-            request.linux.memoryLimitInBytes = 64 << 20
-            request.linux.cpuQuota = 50_000
-            request.linux.cpuPeriod = 100_000
-            let error = try await expectError([.failedPrecondition], "UpdateContainerResources") {
-                try await harness.call(
-                    Method.runtime("UpdateContainerResources"), request, as: Runtime_V1_UpdateContainerResourcesResponse.self)
-            }
-            let missing = ["memory", "cpu"].filter { !HostFiles.cgroup2Controllers().contains($0) }
-            try expect(
-                missing.contains { error.message.contains($0) },
-                "message does not name the missing controller (\(missing.joined(separator: ", "))): \(error.message)")
-            try expectEqual(try await harness.containerStatus(id).state, .containerRunning, "container state after the refusal")
-        }
-    }
-
-    static let updateChangesLimits = Check("containers/UpdateContainerResources changes the limits") { harness in
-        guard !memoryControllerMissing() else { throw CheckSkipped(reason: noCgroupControllers) }
-        try await harness.withPod("update") { pod in
-            let id = try await pod.run("c")
-            var request = Runtime_V1_UpdateContainerResourcesRequest()
-            request.containerID = id
-            request.linux.memoryLimitInBytes = 64 << 20
-            request.linux.cpuQuota = 50_000
-            request.linux.cpuPeriod = 100_000
-            _ = try await harness.call(
-                Method.runtime("UpdateContainerResources"), request, as: Runtime_V1_UpdateContainerResourcesResponse.self)
-            try expectEqual(try await harness.output(id, ["cat", "/sys/fs/cgroup/memory.max"]), "\(64 << 20)", "memory.max inside")
-            try expectEqual(try await harness.output(id, ["cat", "/sys/fs/cgroup/cpu.max"]), "50000 100000", "cpu.max inside")
-            let status = try await harness.containerStatus(id)
-            try expectEqual(status.resources.linux.memoryLimitInBytes, 64 << 20, "memory limit in ContainerStatus")
-        }
-    }
-
-    static let oomKilled = Check("containers/a container over its memory limit is OOMKilled") { harness in
-        guard !memoryControllerMissing() else { throw CheckSkipped(reason: noCgroupControllers) }
-        try await harness.withPod("oom") { pod in
-            let status = try await pod.runToExit("c", command: ["sh", "-c", "head -c 200m /dev/zero | tail"]) { config in
-                config.linux.resources.memoryLimitInBytes = 32 << 20
-                config.linux.resources.memorySwapLimitInBytes = 32 << 20
-            }
-            try expectEqual(status.reason, "OOMKilled", "reason")
-            try expectEqual(status.exitCode, 137, "exit code")
-        }
     }
 
     static let duplicateName = Check("containers/same name and attempt twice in a pod is already_exists") { harness in
