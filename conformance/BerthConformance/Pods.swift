@@ -366,4 +366,3 @@ enum HostFiles {
 }
 
 /// The reason the resource checks cannot run on a host whose cgroup v2 tree lacks controllers.
-let noCgroupControllers = "needs the cgroup v2 memory and cpu controllers, which this host's cgroup v2 tree does not have"
