@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <grp.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -137,6 +139,26 @@ static int become_mapped_root(struct plan *p) {
     return 0;
 }
 
+/* A new network namespace starts with its loopback down. The pod's containers share it and
+ * reach each other on 127.0.0.1 with or without a CNI network (whose loopback plugin then
+ * finds it up already). */
+static int loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail("socket", "lo");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc == 0 ? 0 : fail("set up", "lo");
+}
+
 /* `go` (or -1): with a new user namespace, the read end of the pipe on which the parent
  * says that the id maps are written; `flags` are the namespaces still to unshare then,
  * so they belong to the user namespace. */
@@ -154,6 +176,7 @@ static _Noreturn void infra_child(struct plan *p, int errfd, int go, int flags) 
         if (become_mapped_root(p) != 0) child_failed(errfd);
     }
     if (write_hostname_sysctls(p) != 0) child_failed(errfd);
+    if (new_namespaces(p, CLONE_NEWNET) && loopback_up() != 0) child_failed(errfd);
     /* In a user namespace of its own the child may not lower it: the shim did. */
     if (go < 0 && p->has_oom && write_oom_score_adj(p->oom_score_adj) != 0) child_failed(errfd);
     if (chdir("/") != 0) fail("chdir", "/"), child_failed(errfd);

@@ -103,6 +103,6 @@ import Testing
     @Test func everyCheckHasAUniqueSectionedName() {
         let names = BerthConformance.allChecks.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.allSatisfy { ["runtime", "images", "input", "pods", "containers", "resources", "logs", "idempotence", "mounts", "security", "events"].contains($0.split(separator: "/").first.map(String.init) ?? "") })
+        #expect(names.allSatisfy { ["runtime", "images", "input", "pods", "containers", "resources", "logs", "idempotence", "mounts", "security", "events", "networking", "streaming"].contains($0.split(separator: "/").first.map(String.init) ?? "") })
     }
 }

@@ -15,6 +15,7 @@ struct BerthConformance: AsyncParsableCommand {
     static let allChecks: [Check] =
         RuntimeInfoChecks.all + ImageChecks.all + BadInputChecks.all + PodChecks.all + ContainerChecks.all
         + ResourceChecks.all + LogChecks.all + IdempotenceChecks.all + MountChecks.all + SecurityChecks.all + EventChecks.all
+        + NetworkChecks.all + StreamingChecks.all
 
     @Option(help: "Path of the daemon's socket.")
     var socket: String = BerthClient.defaultSocketPath

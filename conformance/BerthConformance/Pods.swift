@@ -365,4 +365,3 @@ enum HostFiles {
     }
 }
 
-/// The reason the resource checks cannot run on a host whose cgroup v2 tree lacks controllers.

@@ -8,7 +8,7 @@ enum ContainerChecks {
     static let all: [Check] = [
         createListed, startRunning, stopWithTimeout, removeCreated, removeRunning, removeExited, metadataEchoed,
         imageDefaults, imageEntrypointWithArgs, exitCompleted, exitError, execSyncExact, execSyncTimeout,
-        containerStats, listStatsById, listStatsAll, listStatsByLabel, podSandboxStats, duplicateName,
+        containerStats, listStatsById, listStatsAll, listStatsByLabel, podSandboxStats, duplicateName, sharedNetwork,
     ]
 
     static let createListed = Check("containers/create gives a CREATED container, listed") { harness in
@@ -288,6 +288,27 @@ enum ContainerChecks {
             var next = config
             next.metadata.attempt = 1
             _ = try await pod.create(next)
+        }
+    }
+}
+
+extension ContainerChecks {
+    /// Needs no pod network: the pod's loopback is shared by its containers.
+    static let sharedNetwork = Check("containers/containers of a pod share its network: one serves HTTP, another reaches it on 127.0.0.1") { harness in
+        try await harness.withPod("shared-net") { pod in
+            let token = uniqueName("served")
+            _ = try await pod.run("server", command: [
+                "sh", "-c", "mkdir -p /tmp/www && echo \(token) > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www",
+            ])
+            let client = try await pod.run("client")
+            let deadline = ContinuousClock.now + .seconds(15)
+            var reply = ""
+            while ContinuousClock.now < deadline {
+                reply = try await harness.shell(client, #"printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 127.0.0.1 8080"#).text
+                if reply.contains(token) { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            try expect(reply.contains(token), "HTTP GET 127.0.0.1:8080 from the other container: \(reply.debugDescription)")
         }
     }
 }
