@@ -209,15 +209,14 @@ public final class GuestMachine {
         return false
     }
 
-    /// Asks the agent to power off, waits up to `grace` for QEMU to exit, then kills it.
+    /// Asks the agent to power off (a guest without one powers off by itself), waits up to
+    /// `grace` for QEMU to exit, then kills it.
     /// Returns QEMU's exit status. Safe to call more than once.
     @discardableResult
     public func shutdown(grace: Duration = .seconds(10)) -> Int32? {
-        if control >= 0 && pid != nil {
-            try? send(.powerOff)
-            if let pid, let status = Process.wait(pid, until: .now + grace) {
-                finished(pid, status: status)
-            }
+        if let pid {
+            if control >= 0 { try? send(.powerOff) }
+            if let status = Process.wait(pid, until: .now + grace) { finished(pid, status: status) }
         }
         stop()
         return exitStatus
