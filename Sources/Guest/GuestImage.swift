@@ -119,7 +119,10 @@ public struct GuestBuilder: Sendable {
             try addTree(key, host: host, guest: guest)
         }
         let path = "\(cache)/system/\(key.finish()).erofs"
-        if FileSystem.exists(path) { return path }
+        if FileSystem.exists(path) {
+            utime(path, nil)  // recently used: kept by the pruning below
+            return path
+        }
 
         let staging = "\(cache)/tmp/system-\(getpid())"
         try FileSystem.removeTree(staging)
@@ -146,7 +149,24 @@ public struct GuestBuilder: Sendable {
             unlink(temporary)
             throw BerthError(.internal, "rename \(temporary) to \(path): \(FileSystem.errnoText())")
         }
+        prune("\(cache)/system", keeping: Self.systemDisksKept)
         return path
+    }
+
+    /// System disks are hundreds of MB and every rebuilt binary makes a new one: only the most
+    /// recently used are kept.
+    static let systemDisksKept = 3
+
+    /// Removes all but the `count` most recently modified files in `directory`.
+    private func prune(_ directory: String, keeping count: Int) {
+        let dated: [(String, Int)] = FileSystem.list(directory).compactMap { name in
+            var info = stat()
+            guard stat("\(directory)/\(name)", &info) == 0 else { return nil }
+            return (name, info.st_mtim.tv_sec)
+        }
+        for (name, _) in dated.sorted(by: { $0.1 > $1.1 }).dropFirst(count) {
+            unlink("\(directory)/\(name)")
+        }
     }
 
     /// Adds a file, or every file below a directory in name order, to `key`.

@@ -70,6 +70,8 @@ public final class GuestMachine {
     private var control: Int32 = -1
     private var lines = LineBuffer()
     private var frames: [String] = []
+    /// A command was sent and its EXIT has not come back: the agent will not read a POWEROFF.
+    private var commandRunning = false
     public private(set) var exitStatus: Int32?
 
     /// Starts QEMU. With a system disk, also waits (until `connectDeadline`) for QEMU to
@@ -107,7 +109,7 @@ public final class GuestMachine {
         let started = try Spawn.start(configuration.qemu, arguments: arguments, environment: Command.defaultEnvironment,
                                       descriptors: [input, output, output], newProcessGroup: true)
         pid = started
-        LiveMachines.add(started)
+        LiveMachines.add(started, directory: directory)
         guard wantsControl else { return }
         let end = ContinuousClock.now + connectDeadline
         while true {
@@ -188,10 +190,13 @@ public final class GuestMachine {
     public func run(_ command: String, deadline: Duration, output: (String) -> Void) throws(BerthError) -> Int32 {
         let end = ContinuousClock.now + deadline
         try send(.run(command))
+        commandRunning = true
         while true {
             switch try receive(until: end, waitingFor: "\"\(command)\" to finish") {
             case .output(let line): output(line)
-            case .exit(let status): return status
+            case .exit(let status):
+                commandRunning = false
+                return status
             default: continue
             }
         }
@@ -214,7 +219,7 @@ public final class GuestMachine {
     /// Returns QEMU's exit status. Safe to call more than once.
     @discardableResult
     public func shutdown(grace: Duration = .seconds(10)) -> Int32? {
-        if let pid {
+        if let pid, !commandRunning {
             if control >= 0 { try? send(.powerOff) }
             if let status = Process.wait(pid, until: .now + grace) { finished(pid, status: status) }
         }
@@ -290,15 +295,25 @@ public final class GuestMachine {
     }
 }
 
-/// The QEMU process groups alive in this process, so a signal handler can kill them all.
+/// The QEMU process groups alive in this process and their temporary directories, so a
+/// signal handler can stop them all.
 public enum LiveMachines {
-    private static let groups = Mutex<Set<pid_t>>([])
+    private static let machines = Mutex<[pid_t: String]>([:])
 
-    static func add(_ pid: pid_t) { groups.withLock { _ = $0.insert(pid) } }
-    static func remove(_ pid: pid_t) { groups.withLock { _ = $0.remove(pid) } }
+    static func add(_ pid: pid_t, directory: String) { machines.withLock { $0[pid] = directory } }
+    static func remove(_ pid: pid_t) { machines.withLock { _ = $0.removeValue(forKey: pid) } }
 
-    /// Kills every live QEMU process group (from a signal handler's thread, before exiting).
+    /// Kills and reaps every live QEMU and removes its temporary directory (from a signal
+    /// handler's thread, before exiting).
     public static func killAll() {
-        for pid in groups.withLock({ $0 }) { kill(-pid, SIGKILL) }
+        let live = machines.withLock { current in
+            defer { current = [:] }
+            return current
+        }
+        for (pid, directory) in live {
+            kill(-pid, SIGKILL)
+            _ = Process.reap(pid)
+            try? FileSystem.removeTree(directory)
+        }
     }
 }
