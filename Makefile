@@ -5,10 +5,10 @@
 SWIFT ?= swift
 DEBS := libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libzstd-dev \
         zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci \
-        containernetworking-plugins iptables iproute2
+        containernetworking-plugins iptables iproute2 qemu-system-x86 erofs-utils cpio
 BENCH_DEBS := containerd runc crun bc python3
 
-.PHONY: all deps bench-deps build release install run test bench proto clean shim
+.PHONY: all deps bench-deps build release install run test test-guest bench proto clean shim
 
 all: build
 
@@ -53,9 +53,16 @@ run: install
 	scripts/install-cni.sh /etc/cni/net.d
 	exec $(PREFIX)/bin/berthd
 
-## Unit tests, integration tests against a real berthd and registry, and the conformance suite.
+## Unit tests, integration tests against a real berthd and registry, and the conformance suite;
+## then the resource checks inside a QEMU guest with cgroup v2 alone.
 test: build
 	scripts/test.sh
+	scripts/test-guest.sh
+
+## The resource checks (limits, OOM, stats) inside a QEMU guest whose cgroup v2 tree has every
+## controller; the kernel comes from Debian's linux-image-cloud-amd64, cached under .build/guest.
+test-guest: build
+	scripts/test-guest.sh
 
 ## Pull throughput and idle memory, side by side with containerd and the floors.
 bench: bench-deps release

@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "berthctl", targets: ["berthctl"]),
         .executable(name: "berth-conformance", targets: ["BerthConformance"]),
         .executable(name: "berth-testimages", targets: ["TestImages"]),
+        .executable(name: "berth-guest", targets: ["BerthGuestTool"]),
         .library(name: "BerthClient", targets: ["BerthClient"]),
     ],
     dependencies: [
@@ -141,6 +142,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "conformance/TestImages"),
 
+        // The QEMU guest: kernel, initramfs and system disk built by content, booted with a
+        // control channel; the VM runtime handler's machinery and `make test-guest`'s.
+        .target(name: "Guest", dependencies: ["BerthBase", "Spawn"]),
+        .executableTarget(name: "BerthGuestTool", dependencies: [
+            "BerthBase", "Guest",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/berth-guest"),
+
         // Tests.
         .testTarget(name: "BerthBaseTests", dependencies: ["BerthBase"]),
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference"]),
@@ -174,6 +183,7 @@ let package = Package(
         .testTarget(name: "NetworkTests", dependencies: ["Network", "BerthBase", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "ContainerPolicy", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI"]),
+        .testTarget(name: "GuestTests", dependencies: ["Guest", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],
     swiftLanguageModes: [.v6]
