@@ -8,8 +8,6 @@ cd "$(dirname "$0")/.."
 
 # The checks that run in the guest: one regular expression each, anchored at the name's start.
 checks=(
-    'containers/UpdateContainerResources changes the limits'
-    'containers/a container over its memory limit is OOMKilled'
     'containers/ContainerStats'
     'containers/ListContainerStats'
     'containers/PodSandboxStats'
