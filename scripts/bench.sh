@@ -19,6 +19,8 @@
 #   exec           round trip of /bin/true in a running container: ExecSync, and a streamed Exec
 #                  (URL, WebSocket upgrade, exit status); next to `crun exec`, `runc exec` and
 #                  `ctr tasks exec` into a running container of each
+#   guest boot     the QEMU test guest booted to a ready berthd, next to the same kernel booting
+#                  a trivial /init (scripts/bench-guest.sh, median of BENCH_GUEST_RUNS)
 #   pod network    RunPodSandbox with the default bridge network (scripts/10-berth.conflist)
 #                  and with host network, median of BENCH_POD_RUNS, and the share of the CNI
 #                  plugins (their ADD time as berthd logs it); this berthd runs in a network
@@ -440,5 +442,15 @@ echo "  berth: one pod holding the $fill_count containers; containerd: $fill_cou
 echo
 echo "$pod_count pods started at once (RunPodSandbox + CreateContainer + StartContainer of sleep each, a thread per pod):"
 echo "  berth: wall $berth_pods_wall ms, per pod median $berth_pods_median ms"
+echo "guest boot" >&2
+guest=$(scripts/bench-guest.sh)
+guest_value() { awk -v prefix="$1" 'index($1, prefix) == 1 {print $2; exit}' <<<"$guest"; }
+guest_accel=$(awk '{n = split($1, a, "_"); print a[n]; exit}' <<<"$guest")
+guest_ready=$(guest_value guest_boot_berthd_ready)
+guest_floor=$(guest_value guest_boot_trivial_init)
+echo
+echo "QEMU guest boot ($guest_accel), median of ${BENCH_GUEST_RUNS:-3}"
+printf '  %-34s %6.2f s\n' "to a ready berthd" "$guest_ready"
+printf '  %-34s %6.2f s (ready ÷ floor = %.2fx)\n' "floor: the same kernel, trivial /init" "$guest_floor" "$(ratio "$guest_ready" "$guest_floor")"
 echo
 echo "load average: $load_before at the start, $(cut -d' ' -f1 /proc/loadavg) at the end, on $(nproc) CPUs (other work on the host skews every figure)"
