@@ -450,7 +450,7 @@ guest_ready=$(guest_value guest_boot_berthd_ready)
 guest_floor=$(guest_value guest_boot_trivial_init)
 echo
 echo "QEMU guest boot ($guest_accel), median of ${BENCH_GUEST_RUNS:-3}"
-printf '  %-34s %6.2f s\n' "to a ready berthd" "$guest_ready"
-printf '  %-34s %6.2f s (ready ÷ floor = %.2fx)\n' "floor: the same kernel, trivial /init" "$guest_floor" "$(ratio "$guest_ready" "$guest_floor")"
+printf '  %-40s %6.2f s\n' "to a ready berthd" "$guest_ready"
+printf '  %-40s %6.2f s (ready ÷ floor = %.2fx)\n' "floor: the same kernel, trivial /init" "$guest_floor" "$(ratio "$guest_ready" "$guest_floor")"
 echo
 echo "load average: $load_before at the start, $(cut -d' ' -f1 /proc/loadavg) at the end, on $(nproc) CPUs (other work on the host skews every figure)"
