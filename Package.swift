@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "RuntimeSpec", "BerthBase", "CSeccomp"]),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "BerthBase", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "ContainerPolicy", "RuntimeSpec", "BerthBase", "TestSupport"]),
-        .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI"]),
+        .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI", "Seccomp", "RuntimeSpec", "BerthBase"]),
         .testTarget(name: "GuestTests", dependencies: ["Guest", "BerthBase", "TestSupport"]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
     ],

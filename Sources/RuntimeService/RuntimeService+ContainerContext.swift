@@ -55,22 +55,27 @@ extension RuntimeService {
     /// Compiles the chosen seccomp profile into the spec and returns its BPF filter.
     func compileSeccomp(_ spec: inout Spec, choice: SeccompChoice) throws(BerthError) -> [UInt8]? {
         let capabilities = Set(spec.process?.capabilities?.bounding ?? [])
-        let profile: RuntimeSpec.Seccomp
+        let capabilityKey = capabilities.sorted().joined(separator: ",")
+        let entry: SeccompFilterCache.Entry
         switch choice {
         case .unconfined:
             spec.linux?.seccomp = nil
             return nil
         case .runtimeDefault:
-            profile = SeccompProfiles.runtimeDefault(capabilities: capabilities)
+            entry = try seccompFilters.entry("runtime/default|\(capabilityKey)") { () throws(BerthError) in
+                SeccompProfiles.runtimeDefault(capabilities: capabilities)
+            }
         case .localhost(let path):
             guard let bytes = try FileSystem.read(path) else {
                 throw BerthError(.notFound, "seccomp profile \(path): no such file")
             }
-            profile = try SeccompProfiles.parse(json: bytes, source: path, capabilities: capabilities)
+            entry = try seccompFilters.entry("localhost|\(SHA256Hasher.digest(bytes))|\(capabilityKey)") { () throws(BerthError) in
+                try SeccompProfiles.parse(json: bytes, source: path, capabilities: capabilities)
+            }
         }
         if spec.linux == nil { spec.linux = Linux() }
-        spec.linux?.seccomp = profile
-        return try SeccompCompiler.compile(profile)
+        spec.linux?.seccomp = entry.profile
+        return entry.filter
     }
 
     /// Mounts each image a CRI mount asks for, read-only, under the container's directory, and

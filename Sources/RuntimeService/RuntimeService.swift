@@ -24,6 +24,7 @@ public final class RuntimeService: Sendable {
     let launcher: ShimLauncher
     let locks = KeyedLocks()
     let cpuRates = CpuRates()
+    let seccompFilters = SeccompFilterCache()
     /// Container lifecycle events for `GetContainerEvents` subscribers.
     public let events = ContainerEvents()
     /// Where pod cgroups go when the pod names no cgroup parent (below the cgroup2 mount).
