@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "ContainerPolicy", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI", "Seccomp", "RuntimeSpec", "BerthBase"]),
         .testTarget(name: "GuestTests", dependencies: ["Guest", "BerthBase", "TestSupport"]),
-        .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI"]),
+        .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

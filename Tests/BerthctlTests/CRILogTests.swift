@@ -1,5 +1,6 @@
 import BerthBase
 import Foundation
+import TestSupport
 import Testing
 
 @testable import berthctl
@@ -89,11 +90,12 @@ import Testing
 }
 
 @Suite struct LogFileTests {
-    let directory: URL
+    /// Removed when the test's suite instance goes.
+    let work: TestDirectory
+    var directory: URL { URL(fileURLWithPath: work.path) }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("berthctl-logs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        work = try TestDirectory(prefix: "berthctl-logs")
     }
 
     func append(_ text: String, to path: String) throws {
@@ -108,7 +110,6 @@ import Testing
     }
 
     @Test func followsAppendsAndWaitsForWholeRecords() throws {
-        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("0.log").path
         _ = FileManager.default.createFile(atPath: path, contents: Data("a\nb\n".utf8))
         let file = try LogFile(path: path)
@@ -121,7 +122,6 @@ import Testing
     }
 
     @Test func followsARenameAndReopen() throws {
-        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("0.log").path
         _ = FileManager.default.createFile(atPath: path, contents: Data("one\n".utf8))
         let file = try LogFile(path: path)
@@ -141,7 +141,6 @@ import Testing
     }
 
     @Test func rereadsAFileTruncatedInPlace() throws {
-        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("0.log").path
         _ = FileManager.default.createFile(atPath: path, contents: Data("long line one\n".utf8))
         let file = try LogFile(path: path)
