@@ -97,7 +97,7 @@ final class LocalRegistry: @unchecked Sendable {
 
         """
         if let htpasswd {
-            try htpasswd.write(toFile: "\(directory)/htpasswd", atomically: true, encoding: .utf8)
+            try htpasswd.write(toFile: "\(directory)/htpasswd", atomically: false, encoding: .utf8)
             config += """
             auth:
               htpasswd:
@@ -106,7 +106,7 @@ final class LocalRegistry: @unchecked Sendable {
 
             """
         }
-        try config.write(toFile: "\(directory)/config.yml", atomically: true, encoding: .utf8)
+        try config.write(toFile: "\(directory)/config.yml", atomically: false, encoding: .utf8)
     }
 
     /// A loopback TCP port nobody listens on right now.
