@@ -47,24 +47,13 @@ enum SocketFile {
 
     /// Connects to `path` and hangs up again; the errno of the attempt, 0 when something listens.
     private static func connectProbe(_ path: String) -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return errno }
+        let fd: Int32
+        do { fd = try UnixSocket.make() } catch { return errno }
         defer { close(fd) }
         // A listener whose backlog is full makes connect wait; do not wait forever.
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return ENAMETOOLONG }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        return result == 0 ? 0 : errno
+        return UnixSocket.connect(fd, path) == 0 ? 0 : errno
     }
 
     /// Sets the socket's mode and, when given, its group (a name or a numeric id).

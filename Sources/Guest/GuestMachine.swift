@@ -270,22 +270,8 @@ public final class GuestMachine {
     }
 
     private static func listen(at path: String) throws(BerthError) -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw BerthError(.internal, "socket: \(FileSystem.errnoText())") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw BerthError(.invalidArgument, "control socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let fd = try UnixSocket.make()
+        let bound = UnixSocket.bind(fd, path)
         guard bound == 0, Glibc.listen(fd, 1) == 0 else {
             let message = FileSystem.errnoText()
             close(fd)

@@ -71,21 +71,8 @@ enum StreamFds {
         guard directory >= 0 else { throw BerthError(.notFound, "open \(path): \(FileSystem.errnoText())") }
         defer { close(directory) }
         let short = "/proc/self/fd/\(directory)/\(path[path.index(after: slash)...])"
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw BerthError(.internal, "socket: \(FileSystem.errnoText())") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(short.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw BerthError(.internal, "socket path too long: \(short)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in bytes.enumerated() { raw[i] = byte }
-        }
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let fd = try UnixSocket.make()
+        let rc = UnixSocket.connect(fd, short)
         guard rc == 0 else {
             let text = FileSystem.errnoText()
             close(fd)
