@@ -80,9 +80,12 @@ extension RuntimeService {
     }
 
     /// The CRI log path: the pod's log directory joined with the container's relative path.
+    /// A relative path in a pod without a log directory names no file (the output is not
+    /// kept), as with containerd: it must never land relative to berthd's working directory.
     static func logPath(directory: String, path: String) -> String {
         guard !path.isEmpty else { return "" }
-        if path.hasPrefix("/") || directory.isEmpty { return path }
+        if path.hasPrefix("/") { return path }
+        guard !directory.isEmpty else { return "" }
         return directory.hasSuffix("/") ? directory + path : "\(directory)/\(path)"
     }
 
