@@ -24,15 +24,17 @@ build: deps shim
 
 ## berth-shim is plain C built with cc: SwiftPM links every executable against
 ## libswiftCore (swiftrt.o, -lswiftCore), which a tiny per-container monitor must not carry.
+## It is linked statically: every container start and exec runs it, and a static program
+## starts without the dynamic loader's work (it uses no NSS, so static glibc is safe).
 SHIM_SOURCES := $(wildcard Shims/berth-shim/*.c)
 SHIM_HEADERS := $(wildcard Shims/berth-shim/*.h)
 SHIM_CFLAGS ?= -std=c11 -O2 -g -Wall -Wextra
 
 shim: .build/berth-shim
 
-.build/berth-shim: $(SHIM_SOURCES) $(SHIM_HEADERS)
+.build/berth-shim: $(SHIM_SOURCES) $(SHIM_HEADERS) Makefile
 	@mkdir -p .build
-	$(CC) $(SHIM_CFLAGS) -o $@ $(SHIM_SOURCES) -lcap
+	$(CC) $(SHIM_CFLAGS) -static -o $@ $(SHIM_SOURCES) -lcap
 
 # Static Swift runtime: a smaller, faster-starting berthd with less resident memory.
 RELEASE := -c release --static-swift-stdlib
