@@ -251,6 +251,10 @@ struct PodNetworkTests {
             return reply.contains("via-host-port")
         }
         #expect(reply.contains("via-host-port"), "hostPort on 127.0.0.1: \(reply)")
+        // And at an address of the host's own (the namespace's side of the bridge).
+        let hostAddress = "\(NetworkedDaemon.subnet)1"
+        reply = (try? fixture.netns.exec(["/usr/bin/curl", "-s", "--max-time", "5", "http://\(hostAddress):18080/"]).stdout) ?? ""
+        #expect(reply.contains("via-host-port"), "hostPort on \(hostAddress): \(reply)")
         let rules = try fixture.netns.iptables()
         #expect(rules.contains("--dport 18080"))
 
