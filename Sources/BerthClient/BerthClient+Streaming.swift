@@ -143,3 +143,18 @@ public final class ChannelOutput: Sendable {
     /// How many stdout bytes came so far, to wait for text after this point.
     public var stdoutCount: Int { state.withLock { $0.stdout.count } }
 }
+
+extension Runtime_V1_ExecRequest {
+    /// An `Exec` whose output is streamed back: stdout always, and stderr apart unless a
+    /// terminal merges it into its output (CRI forbids asking for both).
+    public static func streamed(_ containerID: String, _ command: [String], tty: Bool = false, stdin: Bool = false) -> Self {
+        var request = Self()
+        request.containerID = containerID
+        request.cmd = command
+        request.tty = tty
+        request.stdin = stdin
+        request.stdout = true
+        request.stderr = !tty
+        return request
+    }
+}

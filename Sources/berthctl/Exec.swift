@@ -40,13 +40,7 @@ struct Exec: AsyncParsableCommand {
         if interactive || tty {
             let code = try await root.withSession { session in
                 let id = try await session.resolveContainer(container)
-                var request = Runtime_V1_ExecRequest()
-                request.containerID = id
-                request.cmd = command
-                request.tty = tty
-                request.stdin = interactive
-                request.stdout = true
-                request.stderr = !tty
+                let request = Runtime_V1_ExecRequest.streamed(id, command, tty: tty, stdin: interactive)
                 let response = try await session.call(Method.runtime("Exec"), request, as: Runtime_V1_ExecResponse.self)
                 return try await runChannelStream(session, url: response.url, stdin: interactive, tty: tty)
             }

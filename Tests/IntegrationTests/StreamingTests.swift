@@ -64,17 +64,6 @@ actor StreamOutput {
 /// Exec, Attach and PortForward through the one-time WebSocket URLs on berthd's socket.
 @Suite(.serialized, .enabled(if: TestEnvironment.ready, TestEnvironment.reason))
 struct StreamingTests {
-    func execRequest(_ container: String, _ cmd: [String], tty: Bool = false, stdin: Bool = false) -> Runtime_V1_ExecRequest {
-        var request = Runtime_V1_ExecRequest()
-        request.containerID = container
-        request.cmd = cmd
-        request.tty = tty
-        request.stdin = stdin
-        request.stdout = true
-        request.stderr = !tty
-        return request
-    }
-
     func exec(_ daemon: Berthd, _ request: Runtime_V1_ExecRequest) async throws -> String {
         try await streamURL(daemon, "Exec", request, Runtime_V1_ExecResponse.self) { $0.url }
     }
@@ -88,14 +77,14 @@ struct StreamingTests {
         let daemon = try await Berthd.started()
         let (podID, id) = try await Pods.run(daemon, pod: Pods.sandboxConfig("stream-exec"), container: Pods.containerConfig("main", command: ["sleep", "600"]))
 
-        let url = try await exec(daemon, execRequest(id, ["sh", "-c", "echo out; echo err >&2; exit 3"]))
+        let url = try await exec(daemon, Runtime_V1_ExecRequest.streamed(id, ["sh", "-c", "echo out; echo err >&2; exit 3"]))
         #expect(url.hasPrefix("http://berth/stream/") && url.count >= "http://berth/stream/".count + 64)
         let failed = try await collect(daemon, url: url)
         #expect(failed.stdout == "out\n")
         #expect(failed.stderr == "err\n")
         #expect(failed.status == StreamStatus(.exitCode(3)))
 
-        let ok = try await collect(daemon, url: try await exec(daemon, execRequest(id, ["echo", "fine"])))
+        let ok = try await collect(daemon, url: try await exec(daemon, Runtime_V1_ExecRequest.streamed(id, ["echo", "fine"])))
         #expect(ok.stdout == "fine\n" && ok.stderr.isEmpty)
         #expect(ok.status == StreamStatus(.success))
 
@@ -108,10 +97,10 @@ struct StreamingTests {
     @Test func unusedURLExpires() async throws {
         let daemon = try await Berthd.started(extraConfig: "[streaming]\ntoken_timeout = 1")
         let (podID, id) = try await Pods.run(daemon, pod: Pods.sandboxConfig("stream-expiry"), container: Pods.containerConfig("main", command: ["sleep", "600"]))
-        let url = try await exec(daemon, execRequest(id, ["true"]))
+        let url = try await exec(daemon, Runtime_V1_ExecRequest.streamed(id, ["true"]))
         try await Task.sleep(for: .seconds(2))
         await #expect(throws: (any Error).self) { _ = try await collect(daemon, url: url) }
-        let fresh = try await collect(daemon, url: try await exec(daemon, execRequest(id, ["true"])))
+        let fresh = try await collect(daemon, url: try await exec(daemon, Runtime_V1_ExecRequest.streamed(id, ["true"])))
         #expect(fresh.status == StreamStatus(.success))
         try await daemon.client.removePodSandbox(podID)
         await cleanup(daemon)
@@ -121,7 +110,7 @@ struct StreamingTests {
         let daemon = try await Berthd.started()
         let (podID, id) = try await Pods.run(daemon, pod: Pods.sandboxConfig("stream-tty"), container: Pods.containerConfig("main", command: ["sleep", "600"]))
 
-        let url = try await exec(daemon, execRequest(id, ["sh"], tty: true, stdin: true))
+        let url = try await exec(daemon, Runtime_V1_ExecRequest.streamed(id, ["sh"], tty: true, stdin: true))
         let result = try await collect(daemon, url: url) { stream, output in
             await stream.send(.resize, TerminalSize(width: 100, height: 30).encoded)
             await stream.send(.stdin, Array("stty size\n".utf8))
@@ -138,7 +127,7 @@ struct StreamingTests {
         #expect(result.status == StreamStatus(.exitCode(3)))
 
         // stdin EOF (v5 close of channel 0) ends a command that reads to the end.
-        let cat = try await collect(daemon, url: try await exec(daemon, execRequest(id, ["cat"], stdin: true))) { stream, _ in
+        let cat = try await collect(daemon, url: try await exec(daemon, Runtime_V1_ExecRequest.streamed(id, ["cat"], stdin: true))) { stream, _ in
             await stream.send(.stdin, Array("piped\n".utf8))
             await stream.send(ChannelFrame.closing(.stdin).encoded)
         }
@@ -170,7 +159,7 @@ struct StreamingTests {
         let daemon = try await Berthd.started()
         let (podID, id) = try await Pods.run(daemon, pod: Pods.sandboxConfig("stream-gone"), container: Pods.containerConfig("main", command: ["sleep", "600"]))
         for tty in [false, true] {
-            let url = try await exec(daemon, execRequest(id, ["sh", "-c", "echo started; sleep 777"], tty: tty, stdin: true))
+            let url = try await exec(daemon, Runtime_V1_ExecRequest.streamed(id, ["sh", "-c", "echo started; sleep 777"], tty: tty, stdin: true))
             try await daemon.client.withStream(url: url, protocols: StreamProtocols.channel) { stream in
                 for await message in stream.messages where ChannelFrame(decoding: message)?.channel == 1 { break }
             }

@@ -9,17 +9,6 @@ import StreamProtocol
 enum StreamingChecks {
     static let all: [Check] = [execOutput, execV4, execStdinEnd, execTtyStdin, attachStdinOnce, resize]
 
-    static func execRequest(_ id: String, _ command: [String], tty: Bool = false, stdin: Bool = false) -> Runtime_V1_ExecRequest {
-        var request = Runtime_V1_ExecRequest()
-        request.containerID = id
-        request.cmd = command
-        request.tty = tty
-        request.stdin = stdin
-        request.stdout = true
-        // A terminal merges stderr into its output, so CRI forbids asking for it apart.
-        request.stderr = !tty
-        return request
-    }
 
     /// Execs `request` and reads its stream to the end (failing after `limit`).
     static func stream(
@@ -38,12 +27,12 @@ enum StreamingChecks {
     static let execOutput = Check("streaming/exec without tty or stdin: stdout, stderr and the exit status on their channels") { harness in
         try await harness.withPod("stream-exec") { pod in
             let id = try await pod.run("c")
-            let failed = try await stream(harness, execRequest(id, ["sh", "-c", "printf 'out\\nno newline'; printf 'err\\n' >&2; exit 3"]))
+            let failed = try await stream(harness, Runtime_V1_ExecRequest.streamed(id, ["sh", "-c", "printf 'out\\nno newline'; printf 'err\\n' >&2; exit 3"]))
             try expectEqual(failed.subprotocol, StreamProtocols.v5, "the subprotocol chosen from v5, v4")
             try expectEqual(failed.stdoutText, "out\nno newline", "stdout")
             try expectEqual(failed.stderrText, "err\n", "stderr")
             try expectEqual(failed.status, StreamStatus(.exitCode(3)), "status of exit 3 (\(String(decoding: failed.rawStatus, as: UTF8.self)))")
-            let ok = try await stream(harness, execRequest(id, ["echo", "fine"]))
+            let ok = try await stream(harness, Runtime_V1_ExecRequest.streamed(id, ["echo", "fine"]))
             try expectEqual(ok.stdoutText, "fine\n", "stdout")
             try expectEqual(ok.stderrText, "", "stderr")
             try expectEqual(ok.status, StreamStatus(.success), "status of exit 0 (\(String(decoding: ok.rawStatus, as: UTF8.self)))")
@@ -53,7 +42,7 @@ enum StreamingChecks {
     static let execV4 = Check("streaming/exec over v4.channel.k8s.io for older clients") { harness in
         try await harness.withPod("stream-v4") { pod in
             let id = try await pod.run("c")
-            let result = try await stream(harness, execRequest(id, ["sh", "-c", "echo v4; exit 2"]), protocols: [StreamProtocols.v4])
+            let result = try await stream(harness, Runtime_V1_ExecRequest.streamed(id, ["sh", "-c", "echo v4; exit 2"]), protocols: [StreamProtocols.v4])
             try expectEqual(result.subprotocol, StreamProtocols.v4, "the subprotocol chosen")
             try expectEqual(result.stdoutText, "v4\n", "stdout")
             try expectEqual(result.status, StreamStatus(.exitCode(2)), "status of exit 2")
@@ -63,7 +52,7 @@ enum StreamingChecks {
     static let execStdinEnd = Check("streaming/exec with stdin: input reaches the command and its end ends it") { harness in
         try await harness.withPod("stream-stdin") { pod in
             let id = try await pod.run("c")
-            let result = try await stream(harness, execRequest(id, ["sh", "-c", "cat; echo done"], stdin: true)) { connection, _ in
+            let result = try await stream(harness, Runtime_V1_ExecRequest.streamed(id, ["sh", "-c", "cat; echo done"], stdin: true)) { connection, _ in
                 await connection.send(.stdin, Array("piped ".utf8))
                 await connection.send(.stdin, Array("in\n".utf8))
                 // v5: the close channel says stdin has ended.
@@ -77,7 +66,7 @@ enum StreamingChecks {
     static let execTtyStdin = Check("streaming/exec with a tty and stdin: input echoed through the terminal") { harness in
         try await harness.withPod("stream-tty") { pod in
             let id = try await pod.run("c")
-            let result = try await stream(harness, execRequest(id, ["sh"], tty: true, stdin: true)) { connection, output in
+            let result = try await stream(harness, Runtime_V1_ExecRequest.streamed(id, ["sh"], tty: true, stdin: true)) { connection, output in
                 await connection.send(.stdin, Array("echo tty-$((6 * 7))\n".utf8))
                 _ = await output.waitForStdout("tty-42\r\n")
                 await connection.send(.stdin, Array("exit 4\n".utf8))
@@ -123,7 +112,7 @@ enum StreamingChecks {
     static let resize = Check("streaming/resize on a tty: stty size follows it") { harness in
         try await harness.withPod("stream-resize") { pod in
             let id = try await pod.run("c")
-            let result = try await stream(harness, execRequest(id, ["sh"], tty: true, stdin: true)) { connection, output in
+            let result = try await stream(harness, Runtime_V1_ExecRequest.streamed(id, ["sh"], tty: true, stdin: true)) { connection, output in
                 for size in [TerminalSize(width: 100, height: 30), TerminalSize(width: 132, height: 43)] {
                     let from = output.stdoutCount
                     await connection.send(.resize, size.encoded)
