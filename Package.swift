@@ -183,7 +183,10 @@ let package = Package(
         .testTarget(name: "NetworkTests", dependencies: ["Network", "BerthBase", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "ContainerPolicy", "RuntimeSpec", "BerthBase", "TestSupport"]),
         .testTarget(name: "RuntimeServiceTests", dependencies: ["RuntimeService", "CRI", "Seccomp", "RuntimeSpec", "BerthBase"]),
-        .testTarget(name: "GuestTests", dependencies: ["Guest", "BerthBase", "TestSupport"]),
+        .testTarget(name: "GuestTests", dependencies: [
+            "Guest", "BerthGuestTool", "BerthBase", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "BerthctlTests", dependencies: ["berthctl", "BerthConformance", "BerthBase", "CRI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -40,6 +40,12 @@ struct GuestOptions: ParsableArguments {
     @Option(help: "Seconds the KVM probe boot may take.")
     var probeTimeout = 10
 
+    func validate() throws {
+        guard ["auto", "kvm", "tcg"].contains(accel) else { throw ValidationError("--accel must be auto, kvm or tcg, not \(accel)") }
+        guard (1...600).contains(probeTimeout) else { throw ValidationError("--probe-timeout must be 1 to 600 seconds, not \(probeTimeout)") }
+        guard !cache.isEmpty else { throw ValidationError("--cache must name a directory") }
+    }
+
     func binaries() -> String {
         if let bin { return bin }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -97,6 +103,11 @@ struct MachineOptions: ParsableArguments {
 
     @Option(help: "Extra kernel command line words (repeatable).")
     var cmdline: [String] = []
+
+    func validate() throws {
+        guard (1...64).contains(cpus) else { throw ValidationError("--cpus must be 1 to 64, not \(cpus)") }
+        guard (256...65536).contains(memory) else { throw ValidationError("--memory must be 256 to 65536 MiB, not \(memory)") }
+    }
 
     func configure(_ image: GuestImage, _ accelerator: Accelerator) -> MachineConfiguration {
         var configuration = MachineConfiguration(image: image, accelerator: accelerator)
@@ -166,6 +177,12 @@ struct Run: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (quoted for the guest's shell).")
     var command: [String]
 
+    func validate() throws {
+        guard bootTimeout > 0 else { throw ValidationError("--boot-timeout must be a positive number of seconds, not \(bootTimeout)") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)") }
+        guard command.contains(where: { $0 != "--" }) else { throw ValidationError("no command to run in the guest") }
+    }
+
     func run() throws {
         var status: Int32 = 0
         try reportingFailure { () throws(BerthError) in
@@ -199,6 +216,10 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Guest command that starts berthd and returns once it answers.")
     var start = "sh /berth/scripts/start-berthd.sh"
+
+    func validate() throws {
+        guard (1...100).contains(runs) else { throw ValidationError("--runs must be 1 to 100, not \(runs)") }
+    }
 
     func run() throws {
         try reportingFailure { () throws(BerthError) in
