@@ -98,16 +98,9 @@ enum StreamFds {
                 guard own >= 0, target >= 0 else { return .failure(BerthError(.notFound, "network namespace of \(pid): \(FileSystem.errnoText())")) }
                 guard berth_setns(target, cloneNewNet) == 0 else { return .failure(BerthError(.internal, "setns net: \(FileSystem.errnoText())")) }
                 defer { _ = berth_setns(own, cloneNewNet) }
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-                guard fd >= 0 else { return .failure(BerthError(.internal, "socket: \(FileSystem.errnoText())")) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = port.bigEndian
-                address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-                let rc = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                guard rc == 0 else {
+                let fd: Int32
+                do throws(BerthError) { fd = try TCPSocket.make() } catch { return .failure(error) }
+                guard TCPSocket.connect(fd, port: port) == 0 else {
                     let text = FileSystem.errnoText()
                     close(fd)
                     return .failure(BerthError(.unavailable, "connect 127.0.0.1:\(port) in the pod: \(text)"))

@@ -225,26 +225,16 @@ final class LocalListener: Sendable {
     let port: UInt16
 
     init(port: UInt16) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = try TCPSocket.make()
         self.fd = fd
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        guard TCPSocket.bind(fd, port: port) == 0, listen(fd, 16) == 0, let actual = TCPSocket.localPort(fd) else {
+            let message = FileSystem.errnoText()
+            close(fd)
+            throw BerthError(.unavailable, "listen on 127.0.0.1:\(port): \(message)")
         }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            throw BerthError(.unavailable, "listen on 127.0.0.1:\(port): \(FileSystem.errnoText())")
-        }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.port = UInt16(bigEndian: actual.sin_port)
+        self.port = actual
     }
 
     func accept() async -> Int32? {

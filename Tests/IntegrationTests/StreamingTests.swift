@@ -261,16 +261,9 @@ struct StreamingTests {
 
 /// Connects to 127.0.0.1:port, sends a line and reads to the end.
 func tcpFetch(port: UInt16) throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = try TCPSocket.make()
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard rc == 0 else { throw BerthError(.unavailable, "connect") }
+    guard TCPSocket.connect(fd, port: port) == 0 else { throw BerthError(.unavailable, "connect") }
     _ = "ping\n".withCString { send(fd, $0, 5, 0) }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

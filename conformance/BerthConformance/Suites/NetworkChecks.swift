@@ -161,22 +161,12 @@ enum HostTCP {
     /// Connects to `host:port`, sends `request`, and reads until the peer closes (or 5 s pass).
     static func exchange(host: String, port: UInt16, sending request: String) async throws -> String {
         try await runBlocking(name: "conformance-tcp") { _ in
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-                throw CheckFailure(reason: "\(host) is not an IPv4 address")
-            }
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw CheckFailure(reason: "socket: \(FileSystem.errnoText())") }
+            let fd = try TCPSocket.make()
             defer { close(fd) }
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw CheckFailure(reason: "connect \(host):\(port): \(FileSystem.errnoText())") }
+            guard TCPSocket.connect(fd, host, port: port) == 0 else { throw CheckFailure(reason: "connect \(host):\(port): \(FileSystem.errnoText())") }
             let bytes = Array(request.utf8)
             guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
                 throw CheckFailure(reason: "send to \(host):\(port): \(FileSystem.errnoText())")
@@ -195,13 +185,9 @@ enum HostTCP {
 
     /// A TCP port nothing listens on now (the kernel's pick of an ephemeral port).
     static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw CheckFailure(reason: "socket: \(FileSystem.errnoText())") }
+        let fd = try TCPSocket.make()
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        let port = try HostListener.bindAndName(fd, &address)
-        return port
+        return try HostListener.bindAndName(fd, "0.0.0.0")
     }
 }
 
@@ -212,13 +198,9 @@ final class HostListener: Sendable {
     let port: UInt16
 
     init(reply: String) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw CheckFailure(reason: "socket: \(FileSystem.errnoText())") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let fd = try TCPSocket.make()
         do {
-            port = try Self.bindAndName(fd, &address)
+            port = try Self.bindAndName(fd, "127.0.0.1")
         } catch {
             close(fd)
             throw error
@@ -249,18 +231,10 @@ final class HostListener: Sendable {
         shutdown(fd, Int32(SHUT_RDWR))
     }
 
-    /// Binds `fd` to `address` (port 0: any free port) and returns the port it got.
-    static func bindAndName(_ fd: Int32, _ address: inout sockaddr_in) throws -> UInt16 {
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw CheckFailure(reason: "bind a TCP port: \(FileSystem.errnoText())") }
-        var named = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let result = withUnsafeMutablePointer(to: &named) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard result == 0 else { throw CheckFailure(reason: "getsockname: \(FileSystem.errnoText())") }
-        return UInt16(bigEndian: named.sin_port)
+    /// Binds `fd` to a free port of `host` and returns the port it got.
+    static func bindAndName(_ fd: Int32, _ host: String) throws -> UInt16 {
+        guard TCPSocket.bind(fd, host, port: 0) == 0 else { throw CheckFailure(reason: "bind a TCP port: \(FileSystem.errnoText())") }
+        guard let port = TCPSocket.localPort(fd) else { throw CheckFailure(reason: "getsockname: \(FileSystem.errnoText())") }
+        return port
     }
 }
