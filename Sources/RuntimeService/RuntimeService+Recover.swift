@@ -90,16 +90,19 @@ extension RuntimeService {
     }
 
     /// A pod whose record is gone but whose CNI attachment is cached: DEL with the cached
-    /// configuration and result, so its address and host-side rules are released.
-    private func detachOrphanNetwork(_ id: String) async {
-        let cache = "\(paths.podDirectory(id))/network.json"
-        guard FileSystem.exists(cache) else { return }
+    /// configuration and result, so its address and host-side rules are released. False when
+    /// DEL failed: the cache must then stay for the next start to try again.
+    private func detachOrphanNetwork(_ id: String) async -> Bool {
+        let cache = SandboxRecord.networkCache(directory: paths.podDirectory(id))
+        guard FileSystem.exists(cache) else { return true }
         let netns = paths.netns(id)
         do {
             _ = try await network.delete(cacheFile: cache, netns: NetnsFile.isPinned(netns) ? netns : "")
             logger.info("released the network of an orphaned pod", metadata: ["sandbox": "\(id)"])
+            return true
         } catch {
-            logger.warning("CNI DEL of an orphaned pod failed", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+            logger.warning("CNI DEL of an orphaned pod failed; retried at the next start", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+            return false
         }
     }
 
@@ -124,7 +127,7 @@ extension RuntimeService {
         }
         for name in FileSystem.list(paths.podsRoot) where !sandboxIDs.contains(name) {
             logger.info("removing orphaned pod directory", metadata: ["sandbox": "\(name)"])
-            await detachOrphanNetwork(name)
+            guard await detachOrphanNetwork(name) else { continue }
             try? PodFiles(directory: paths.podDirectory(name)).remove()
         }
         for name in FileSystem.list(paths.netnsRoot) where !sandboxIDs.contains(name) {

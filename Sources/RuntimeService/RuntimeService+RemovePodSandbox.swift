@@ -23,7 +23,9 @@ extension RuntimeService {
     }
 
     /// Undoes everything a sandbox holds on the host, whatever state it got to, and forgets it.
-    /// Failures are logged: the caller already has an outcome to report.
+    /// Failures are logged: the caller already has an outcome to report. A CNI DEL that fails
+    /// keeps the sandbox (NOTREADY, with the reason), its namespace and its cached attachment,
+    /// so a later RemovePodSandbox can still release the address.
     func teardownSandbox(_ id: String) async {
         guard let record = await store.sandbox(id) else { return }
         if let infra = record.infra { await ProcessControl.kill(infra, grace: .seconds(5)) }
@@ -31,7 +33,12 @@ extension RuntimeService {
         do {
             try await detachNetwork(record)
         } catch {
-            logger.error("pod network teardown failed", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+            logger.error("pod network teardown failed; the sandbox is kept until DEL succeeds", metadata: ["sandbox": "\(id)", "error": "\(error)"])
+            _ = try? await store.updateSandbox(id) {
+                $0.phase = .notReady
+                $0.notReadyReason = "CNI DEL: \(error.message)"
+            }
+            return
         }
         do {
             try releaseNetns(record)

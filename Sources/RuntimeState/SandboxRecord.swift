@@ -58,7 +58,10 @@ public struct SandboxRecord: Codable, Sendable {
     }
 
     /// Where the CNI attachment (network config as ADD used it, and its result) is cached.
-    public var networkCache: String { "\(directory)/network.json" }
+    public var networkCache: String { Self.networkCache(directory: directory) }
+
+    /// Where a pod directory keeps its CNI attachment (configuration and ADD result).
+    public static func networkCache(directory: String) -> String { "\(directory)/network.json" }
 
     public var criState: Runtime_V1_PodSandboxState { phase == .ready ? .sandboxReady : .sandboxNotready }
 }

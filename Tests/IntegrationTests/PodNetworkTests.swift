@@ -387,6 +387,40 @@ struct PodNetworkTests {
         await fixture.destroy()
     }
 
+    /// ADD fails after bridge gave an address, and DEL fails too: the sandbox is kept (NOTREADY,
+    /// with the reason) with its cached attachment, and removing it once DEL works again
+    /// leaves nothing.
+    @Test func aFailedDelKeepsThePodUntilItsAddressIsReleased() async throws {
+        let fixture = try await NetworkedDaemon.started()
+        let daemon = fixture.daemon
+        try fixture.plugin("berth-stuck", """
+            cat >/dev/null
+            [ -e "\(fixture.binDir)/del-works" ] && [ "$CNI_COMMAND" = DEL ] && exit 0
+            echo '{"cniVersion": "1.0.0", "code": 11, "msg": "stuck by test"}'; exit 1
+            """)
+        try fixture.configure(extraPlugins: #"{"type": "berth-stuck"},"#)
+        do {
+            _ = try await daemon.client.runPodSandbox(podConfig("stuck"))
+            Issue.record("RunPodSandbox should fail")
+        } catch {
+            #expect("\(error)".contains("stuck by test"), "\(error)")
+        }
+        let kept = try await daemon.client.listPodSandbox()
+        #expect(kept.count == 1 && kept.first?.state == .sandboxNotready)
+        let id = try #require(kept.first?.id)
+        // DEL runs every plugin even when one fails; the attachment stays cached for the retry.
+        #expect(FileSystem.exists("\(daemon.directory)/state/pods/\(id)/network.json"))
+        let info = try await daemon.client.podSandboxStatus(id, verbose: true).info["info"] ?? ""
+        #expect(info.contains("CNI DEL"), "verbose info: \(info)")
+
+        try FileSystem.atomicWrite([], to: "\(fixture.binDir)/del-works")
+        try await daemon.client.removePodSandbox(id)
+        #expect(try await daemon.client.listPodSandbox().isEmpty)
+        #expect(fixture.allocatedIPs().isEmpty)
+        #expect(fixture.netnsFiles().isEmpty)
+        await fixture.destroy()
+    }
+
     @Test func hangingPluginIsKilledAtTheTimeout() async throws {
         let fixture = try await NetworkedDaemon.started(configured: false, timeout: 2)
         let daemon = fixture.daemon
