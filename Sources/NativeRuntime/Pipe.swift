@@ -13,6 +13,21 @@ public struct Pipe: Sendable {
         return Pipe(read: fds[0], write: fds[1])
     }
 
+    /// A pipe for each slot that wants one (nil for the others); when one cannot be made, the
+    /// ones made before it are closed.
+    public static func make(for wanted: [Bool]) throws(BerthError) -> [Pipe?] {
+        var made: [Pipe?] = []
+        for wants in wanted {
+            do throws(BerthError) {
+                made.append(wants ? try make() : nil)
+            } catch {
+                made.compactMap { $0 }.forEach { $0.closeBoth() }
+                throw error
+            }
+        }
+        return made
+    }
+
     public func closeBoth() {
         close(read)
         close(write)

@@ -35,7 +35,13 @@ extension RuntimeService {
     private func runAttach(_ request: Runtime_V1_AttachRequest, _ connection: StreamConnection) async throws(BerthError) {
         let record = try await runningContainer(request.containerID)
         let socket = try StreamFds.connectUnix("\(record.bundle)/attach.sock")
-        let writer = try StreamFds.duplicate(socket)
+        let writer: Int32
+        do {
+            writer = try StreamFds.duplicate(socket)
+        } catch {
+            close(socket)
+            throw error
+        }
         let withStdin = request.stdin && record.config.message.stdin
         guard StreamFds.writeAll(writer, Self.attachFrame(6, Array((withStdin ? "1" : "0").utf8))) else {
             close(writer)

@@ -44,10 +44,9 @@ extension RuntimeService {
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         guard null >= 0 else { throw BerthError(.internal, "open /dev/null: \(FileSystem.errnoText())") }
         defer { close(null) }
-        let input = request.stdin ? try Pipe.make() : nil
-        let output = try Pipe.make()
-        let errors = request.tty ? nil : try Pipe.make()
-        let resize = request.tty ? try Pipe.make() : nil
+        let pipes = try Pipe.make(for: [request.stdin, true, !request.tty, request.tty])
+        let (input, errors, resize) = (pipes[0], pipes[2], pipes[3])
+        guard let output = pipes[1] else { throw BerthError(.internal, "exec: no output pipe") }
         let handle: ExecHandle
         do throws(BerthError) {
             handle = try await launcher.startExec(

@@ -28,7 +28,8 @@ extension RuntimeService {
         let planFile = "\(record.bundle)/exec-\(Identifiers.make().prefix(16)).plan"
         defer { try? FileSystem.removeTree(planFile) }
 
-        let output = try Pipe.make(), errors = try Pipe.make()
+        let pipes = try Pipe.make(for: [true, true])
+        guard let output = pipes[0], let errors = pipes[1] else { throw BerthError(.internal, "exec: no output pipes") }
         let handle: ExecHandle
         do throws(BerthError) {
             handle = try await launcher.startExec(plan, planFile: planFile, stdio: (in: -1, out: output.write, err: errors.write))

@@ -189,14 +189,16 @@ struct PortForward: AsyncParsableCommand {
 
 /// One local connection relayed over its own port-forward stream.
 func forward(_ session: Session, pod: String, remote: UInt16, client: Int32) async {
-    defer { close(client) }
+    // The reader thread owns the socket and closes it when its reads end; shutting the socket
+    // down ends them (closing it here could pull it from under a blocked read).
+    let input = LocalSocket.chunks(client)
+    defer { shutdown(client, Int32(SHUT_RDWR)) }
     do {
         var request = Runtime_V1_PortForwardRequest()
         request.podSandboxID = pod
         request.port = [Int32(remote)]
         let response = try await session.call(Method.runtime("PortForward"), request, as: Runtime_V1_PortForwardResponse.self)
         try await session.client.withStream(url: response.url, protocols: [StreamProtocols.portForward]) { stream in
-            let input = LocalSocket.chunks(client)
             let sender = Task {
                 for await chunk in input { await stream.send(ChannelFrame(channel: 0, payload: chunk).encoded) }
             }
@@ -250,6 +252,7 @@ final class LocalListener: Sendable {
 }
 
 enum LocalSocket {
+    /// What `fd` yields, read on a thread of its own that closes `fd` once reads end.
     static func chunks(_ fd: Int32) -> AsyncStream<[UInt8]> {
         AsyncStream { continuation in
             let thread = Thread {
@@ -260,6 +263,7 @@ enum LocalSocket {
                     if n <= 0 { break }
                     continuation.yield(Array(buffer[..<n]))
                 }
+                close(fd)
                 continuation.finish()
             }
             thread.start()
