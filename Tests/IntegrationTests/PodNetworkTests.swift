@@ -47,10 +47,21 @@ final class TestNetns: @unchecked Sendable {
         holder.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         holder.arguments = ["netns", "exec", name, "/bin/sh", "-c",
                             "mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup; exec sleep 100000"]
-        try holder.run()
+        do {
+            try holder.run()
+        } catch {
+            // deinit does not run for an init that throws: the namespace goes here.
+            _ = try? command(["/usr/sbin/ip", "netns", "del", name])
+            throw error
+        }
         let deadline = Date().addingTimeInterval(10)
         while (try? FileSystem.read("/proc/\(holder.processIdentifier)/comm")).flatMap({ $0 }).map({ String(decoding: $0, as: UTF8.self) }) != "sleep\n" {
-            guard holder.isRunning, Date() < deadline else { throw BerthError(.internal, "netns \(name): the namespace holder did not start") }
+            guard holder.isRunning, Date() < deadline else {
+                if holder.isRunning { holder.terminate() }
+                holder.waitUntilExit()
+                _ = try? command(["/usr/sbin/ip", "netns", "del", name])
+                throw BerthError(.internal, "netns \(name): the namespace holder did not start")
+            }
             usleep(5000)
         }
         try exec(["/usr/sbin/ip", "link", "set", "lo", "up"])
