@@ -143,10 +143,11 @@ public struct GuestBuilder: Sendable {
         try FileSystem.atomicWrite(Array("root:x:0:\nnogroup:x:65534:\n".utf8), to: staging + "/etc/group")
         try FileSystem.makeDirectory("\(cache)/system")
         let temporary = path + ".tmp-\(getpid())"
+        // A failed or timed-out mkfs leaves no partial disk (after the rename this finds nothing).
+        defer { unlink(temporary) }
         // Uncompressed: under TCG, decompressing costs more than reading.
         try Command.check("/usr/bin/mkfs.erofs", ["--quiet", "-T0", "--all-root", temporary, staging], deadline: .seconds(600))
         guard rename(temporary, path) == 0 else {
-            unlink(temporary)
             throw BerthError(.internal, "rename \(temporary) to \(path): \(FileSystem.errnoText())")
         }
         prune("\(cache)/system", keeping: Self.systemDisksKept)
@@ -157,9 +158,10 @@ public struct GuestBuilder: Sendable {
     /// recently used are kept.
     static let systemDisksKept = 3
 
-    /// Removes all but the `count` most recently modified files in `directory`.
+    /// Removes all but the `count` most recently modified disks in `directory`; temporaries
+    /// (of this or another build under way) are not disks and are left alone.
     private func prune(_ directory: String, keeping count: Int) {
-        let dated: [(String, Int)] = FileSystem.list(directory).compactMap { name in
+        let dated: [(String, Int)] = FileSystem.list(directory).filter { $0.hasSuffix(".erofs") }.compactMap { name in
             var info = stat()
             guard stat("\(directory)/\(name)", &info) == 0 else { return nil }
             return (name, info.st_mtim.tv_sec)
