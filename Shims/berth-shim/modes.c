@@ -384,6 +384,14 @@ static _Noreturn void monitor(struct plan *p, struct run_fds *f, struct monitor_
         wait_status(child);
         _exit(1);
     }
+    /* Listening before the start is reported: an Attach right after it finds the socket. */
+    if (p->attach && attach_listen(p->attach) != 0) {
+        fail("listen on attach socket", p->attach);
+        report_failure(&last_failure);
+        kill(child, SIGKILL);
+        wait_status(child);
+        _exit(1);
+    }
     report_ok(child, getpid());
     report_close();
     /* Hold nothing of the caller's: no stdio, no working directory. */

@@ -183,7 +183,6 @@ int run_monitor(struct plan *p, struct monitor_io *io, pid_t child, int64_t star
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) return 1;
 
-    if (p->attach) attach_listen(p->attach);
     if (io->stdin_keep >= 0) fcntl(io->stdin_keep, F_SETFL, fcntl(io->stdin_keep, F_GETFL) | O_NONBLOCK);
     int stdin_closed = 0;
 
