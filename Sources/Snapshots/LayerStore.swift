@@ -172,7 +172,7 @@ public final class LayerStore: Sendable {
             let walked = FileSystem.usage(layerDirectory(chainID))
             let usage = Usage(bytes: walked.bytes, inodes: walked.inodes)
             // Best effort: without the file, the next start walks the layer again.
-            try? FileSystem.atomicWrite(Array("\(usage.bytes) \(usage.inodes)\n".utf8), to: file)
+            try? FileSystem.atomicWrite(Array("\(usage.bytes) \(usage.inodes)\n".utf8), to: file, durable: false)
             return usage
         }()
         measured.withLock { $0[chainID] = usage }
