@@ -57,7 +57,7 @@ extension RuntimeService {
                     volumesDirectory: "\(directory)/volumes",
                     targetPIDNamespacePath: try await targetPIDNamespace(config.linux.securityContext.namespaceOptions)))
             var built = try builder.build()
-            Self.clampCapabilities(&built.spec, to: ProcessCapabilities.bounding())
+            Self.clampCapabilities(&built.spec, to: boundingCapabilities)
             for volume in built.imageVolumes { try FileSystem.makeDirectory(volume.hostPath, mode: 0o755) }
             try await mountImages(built.imageMounts, into: &built.spec, directory: directory)
             let filter = try compileSeccomp(&built.spec, choice: built.seccomp)

@@ -25,6 +25,9 @@ public final class RuntimeService: Sendable {
     let locks = KeyedLocks()
     let cpuRates = CpuRates()
     let seccompFilters = SeccompFilterCache()
+    /// berthd's own capability bounding set, which never changes while it runs: what a
+    /// privileged container (or one adding ALL) gets at most.
+    let boundingCapabilities = ProcessCapabilities.bounding()
     /// Container lifecycle events for `GetContainerEvents` subscribers.
     public let events = ContainerEvents()
     /// Where pod cgroups go when the pod names no cgroup parent (below the cgroup2 mount).
