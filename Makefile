@@ -5,17 +5,22 @@
 SWIFT ?= swift
 DEBS := libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libzstd-dev \
         zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci \
-        containernetworking-plugins iptables iproute2 qemu-system-x86 erofs-utils cpio
+        containernetworking-plugins iptables iproute2
+## What the QEMU guest needs (the guest tests inside `swift test`, make test-guest, the bench).
+GUEST_DEBS := qemu-system-x86 erofs-utils cpio
 BENCH_DEBS := containerd runc crun bc python3
 
-.PHONY: all deps bench-deps build release install run test test-guest bench proto clean shim
+.PHONY: all deps guest-deps bench-deps build release install run test test-guest bench proto clean shim
 
 all: build
 
 deps:
 	@scripts/install-debs.sh $(DEBS)
 
-bench-deps: deps
+guest-deps: deps
+	@scripts/install-debs.sh $(GUEST_DEBS)
+
+bench-deps: guest-deps
 	@scripts/install-debs.sh $(BENCH_DEBS)
 
 build: deps shim
@@ -57,13 +62,13 @@ run: install
 
 ## Unit tests, integration tests against a real berthd and registry, and the conformance suite;
 ## then the resource checks inside a QEMU guest with cgroup v2 alone.
-test: build
+test: build guest-deps
 	scripts/test.sh
-	scripts/test-guest.sh
+	$(MAKE) test-guest
 
 ## The resource checks (limits, OOM, stats) inside a QEMU guest whose cgroup v2 tree has every
 ## controller; the kernel comes from Debian's linux-image-cloud-amd64, cached under .build/guest.
-test-guest: build
+test-guest: build guest-deps
 	scripts/test-guest.sh
 
 ## Pull throughput and idle memory, side by side with containerd and the floors.
