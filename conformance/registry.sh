@@ -85,7 +85,9 @@ start() {
             echo "registry running on 127.0.0.1:$port (pid $(cat "$pidfile")), storage $dir/storage"
             return 0
         fi
-        if ! running_pid >/dev/null; then
+        # Our own child, so its pid cannot have been reused yet; its cmdline may still be
+        # this shell's until the exec, which running_pid would take for an exit.
+        if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
             echo "registry.sh: docker-registry exited during start; last log lines:" >&2
             tail -n 5 "$logfile" >&2
             rm -f "$pidfile"
