@@ -132,7 +132,6 @@ let package = Package(
         ]),
         .executableTarget(name: "berthd", dependencies: [
             "BerthDaemon", "BerthConfig",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["berthd.order"], linkerSettings: [.unsafeFlags(berthdLinkFlags)]),
 

@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${BENCH_GUEST_RUNS:-3}
-swift build >/dev/null
-bin=$(swift build --show-bin-path)
-[ -x "$bin/berth-shim" ] || install -m 0755 .build/berth-shim "$bin/berth-shim"
-"$bin/berth-guest" bench --runs "$runs" --add scripts/guest:/berth/scripts
+# The guest boots the release programs, as a node would run them; berth-guest itself (which
+# only builds the disk and drives QEMU) is the debug build.
+release_flags=(-c release --static-swift-stdlib)
+for product in berthd berthctl berth-conformance berth-testimages; do
+    swift build "${release_flags[@]}" --product "$product" >/dev/null
+done
+release=$(swift build "${release_flags[@]}" --show-bin-path)
+install -m 0755 .build/berth-shim "$release/berth-shim"
+swift build --product berth-guest >/dev/null
+"$(swift build --show-bin-path)/berth-guest" bench --bin "$release" --runs "$runs" --add scripts/guest:/berth/scripts

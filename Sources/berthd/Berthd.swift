@@ -1,4 +1,3 @@
-import ArgumentParser
 import BerthBase
 import BerthConfig
 import BerthDaemon
@@ -8,37 +7,34 @@ import Logging
 
 /// berthd: the Berth container runtime daemon.
 @main
-struct Berthd: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "berthd",
-        abstract: "The Berth container runtime daemon: CRI over HTTP/1.1 + JSON on a Unix socket.",
-        version: "0.1.0"
-    )
+enum Berthd {
+    static let version = "0.1.0"
 
-    @Option(name: .long, help: "Configuration file (TOML). Default: /etc/berth/config.toml when it exists.")
-    var config: String?
+    static func main() async {
+        let command: DaemonCommand
+        do {
+            command = try DaemonArguments.parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            fail("berthd: \(error.message)\n", status: 64)  // EX_USAGE
+        }
+        switch command {
+        case .help:
+            print(DaemonArguments.usage)
+        case .version:
+            print(version)
+        case .run(let configPath, let overrides):
+            await run(configPath: configPath, overrides: overrides)
+        }
+    }
 
-    @Option(name: .long, help: "Directory for images and persistent state (default /var/lib/berth).")
-    var root: String?
-
-    @Option(name: .long, help: "Directory for runtime state (default /run/berth).")
-    var state: String?
-
-    @Option(name: .long, help: "Unix socket to listen on (default /run/berth/berth.sock).")
-    var socket: String?
-
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
-    var logLevel: String?
-
-    func run() async throws {
+    static func run(configPath: String?, overrides: Overrides) async {
         let settings: Config
         do {
-            var loaded = try Config.load(path: config)
-            try loaded.apply(overrides: Overrides(root: root, state: state, socket: socket, logLevel: logLevel))
+            var loaded = try Config.load(path: configPath)
+            try loaded.apply(overrides: overrides)
             settings = loaded
         } catch {
-            FileHandle.standardError.write(Data("berthd: \(error.message)\n".utf8))
-            throw ExitCode(78)
+            fail("berthd: \(error.message)\n", status: 78)  // EX_CONFIG
         }
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
@@ -54,14 +50,19 @@ struct Berthd: AsyncParsableCommand {
             try await daemon.start()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error.message)"])
-            throw ExitCode.failure
+            exit(1)
         }
         await waitForTerminationSignal(logger: logger)
         await daemon.shutdown()
     }
 
+    private static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data(message.utf8))
+        exit(status)
+    }
+
     /// Returns on SIGTERM or SIGINT.
-    private func waitForTerminationSignal(logger: Logger) async {
+    private static func waitForTerminationSignal(logger: Logger) async {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)

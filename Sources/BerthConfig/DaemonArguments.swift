@@ -1,0 +1,90 @@
+import BerthBase
+
+/// What berthd's command line asks for.
+public enum DaemonCommand: Equatable, Sendable {
+    /// Start the daemon: the configuration file (nil: the default one, when it exists) and the
+    /// settings given as flags, which win over the file.
+    case run(configPath: String?, overrides: Overrides)
+    case help
+    case version
+}
+
+/// berthd's command line: `--config` and one flag per `Overrides` setting, each as
+/// `--flag VALUE` or `--flag=VALUE` (the last one given wins), plus `--help` and `--version`.
+///
+/// Parsed by hand rather than with a command-line library: a daemon has a handful of flags,
+/// and every page of code berthd does not load is memory an idle node keeps.
+public enum DaemonArguments {
+    /// The flags that take a value, with their help.
+    static let options: [(flag: String, help: String)] = [
+        ("--config", "Configuration file (TOML). Default: /etc/berth/config.toml when it exists."),
+        ("--root", "Directory for images and persistent state (default /var/lib/berth)."),
+        ("--state", "Directory for runtime state (default /run/berth)."),
+        ("--socket", "Unix socket to listen on (default /run/berth/berth.sock)."),
+        ("--socket-mode", "Permissions of the socket, octal (default 0660)."),
+        ("--socket-group", "Group owning the socket (default root)."),
+        ("--log-level", "Log level: trace, debug, info, notice, warning, error, critical (default info)."),
+        ("--platform", "Platform chosen from multi-platform images, like linux/arm64 (default linux/amd64)."),
+    ]
+
+    public static let usage: String = {
+        let width = options.map(\.flag.count).max() ?? 0
+        let lines = options.map { option in
+            let padding = String(repeating: " ", count: width - option.flag.count)
+            return "  \(option.flag) <value>\(padding)  \(option.help)"
+        }
+        return """
+            OVERVIEW: The Berth container runtime daemon: CRI over HTTP/1.1 + JSON on a Unix socket.
+
+            USAGE: berthd [--config <value>] [--root <value>] [--state <value>] [--socket <value>] …
+
+            OPTIONS:
+            \(lines.joined(separator: "\n"))
+              --version\(String(repeating: " ", count: width + 8 - "--version".count))  Show the version.
+              -h, --help\(String(repeating: " ", count: width + 8 - "-h, --help".count))  Show help information.
+            """
+    }()
+
+    /// Parses the arguments after the program name. An error names the argument at fault.
+    public static func parse(_ arguments: [String]) throws(BerthError) -> DaemonCommand {
+        var values: [String: String] = [:]
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "-h", "--help":
+                return .help
+            case "--version":
+                return .version
+            default:
+                break
+            }
+            guard argument.hasPrefix("--") else {
+                throw BerthError(.invalidArgument, "unexpected argument \"\(argument)\"; berthd takes only flags (see --help)")
+            }
+            let flag: String
+            let value: String
+            if let equals = argument.firstIndex(of: "=") {
+                flag = String(argument[..<equals])
+                value = String(argument[argument.index(after: equals)...])
+            } else {
+                flag = argument
+                guard options.contains(where: { $0.flag == flag }) else { throw unknown(flag) }
+                guard let next = remaining.popFirst() else {
+                    throw BerthError(.invalidArgument, "\(flag) needs a value")
+                }
+                value = next
+            }
+            guard options.contains(where: { $0.flag == flag }) else { throw unknown(flag) }
+            values[flag] = value
+        }
+        let overrides = Overrides(
+            root: values["--root"], state: values["--state"], socket: values["--socket"],
+            socketMode: values["--socket-mode"], socketGroup: values["--socket-group"],
+            logLevel: values["--log-level"], platform: values["--platform"])
+        return .run(configPath: values["--config"], overrides: overrides)
+    }
+
+    private static func unknown(_ flag: String) -> BerthError {
+        BerthError(.invalidArgument, "unknown option \(flag) (see --help)")
+    }
+}
