@@ -41,6 +41,9 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Proto"]),
 
+        // A small blocking HTTP/1.1 client (POSIX sockets, OpenSSL) for registry transfers.
+        .target(name: "HTTPClient", dependencies: ["BerthBase", "COpenSSL"]),
+
         // Images: pure policy first, then mechanism.
         .target(name: "ImageReference", dependencies: ["BerthBase"]),
         .target(name: "OCIImage", dependencies: ["BerthBase"]),
@@ -155,6 +158,7 @@ let package = Package(
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference"]),
         .testTarget(name: "OCIImageTests", dependencies: ["OCIImage"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "BerthBase", "OCIImage"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "BerthBase"], exclude: ["Fixtures"]),
         .testTarget(name: "RegistryTests", dependencies: [
             "Registry", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
             .product(name: "Logging", package: "swift-log"),
