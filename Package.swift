@@ -29,7 +29,6 @@ let package = Package(
         .systemLibrary(name: "CCap", path: "Shims/CCap"),
         .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
         .systemLibrary(name: "CLinux", path: "Shims/CLinux"),
-        .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSpawn", path: "Shims/CSpawn"),
 
         // Foundations shared by every module.
@@ -52,7 +51,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Registry", dependencies: [
-            "BerthBase", "OCIImage", "ImageReference", "ContentStore", "CCurl",
+            "BerthBase", "OCIImage", "ImageReference", "ContentStore", "HTTPClient",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Unpack", dependencies: ["BerthBase", "CArchive", "CXattr"]),
@@ -160,7 +159,7 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "BerthBase", "OCIImage"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "BerthBase"], exclude: ["Fixtures"]),
         .testTarget(name: "RegistryTests", dependencies: [
-            "Registry", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
+            "Registry", "HTTPClient", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["CArchive"], path: "Tests/TestSupport"),
