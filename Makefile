@@ -3,7 +3,7 @@
 # Each target installs the Debian packages it needs first.
 
 SWIFT ?= swift
-DEBS := libarchive-dev libssl-dev libcurl4-openssl-dev libseccomp-dev libcap-dev libzstd-dev \
+DEBS := libarchive-dev libssl-dev libseccomp-dev libcap-dev libzstd-dev \
         zlib1g-dev pkg-config curl docker-registry busybox-static skopeo umoci \
         containernetworking-plugins iptables iproute2
 ## What the QEMU guest needs (the guest tests inside `swift test`, make test-guest, the bench).

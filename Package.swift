@@ -50,7 +50,6 @@ let package = Package(
         .systemLibrary(name: "CCap", path: "Shims/CCap"),
         .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
         .systemLibrary(name: "CLinux", path: "Shims/CLinux"),
-        .target(name: "CCurl", path: "Shims/CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSpawn", path: "Shims/CSpawn"),
 
         // Foundations shared by every module.
@@ -62,6 +61,9 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Proto"]),
 
+        // A small blocking HTTP/1.1 client (POSIX sockets, OpenSSL) for registry transfers.
+        .target(name: "HTTPClient", dependencies: ["BerthBase", "COpenSSL"]),
+
         // Images: pure policy first, then mechanism.
         .target(name: "ImageReference", dependencies: ["BerthBase"]),
         .target(name: "OCIImage", dependencies: ["BerthBase"]),
@@ -70,7 +72,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Registry", dependencies: [
-            "BerthBase", "OCIImage", "ImageReference", "ContentStore", "CCurl",
+            "BerthBase", "OCIImage", "ImageReference", "ContentStore", "HTTPClient",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Unpack", dependencies: ["BerthBase", "CArchive", "CXattr"]),
@@ -175,8 +177,9 @@ let package = Package(
         .testTarget(name: "ImageReferenceTests", dependencies: ["ImageReference"]),
         .testTarget(name: "OCIImageTests", dependencies: ["OCIImage"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "BerthBase", "OCIImage"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "BerthBase"], exclude: ["Fixtures"]),
         .testTarget(name: "RegistryTests", dependencies: [
-            "Registry", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
+            "Registry", "HTTPClient", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["CArchive"], path: "Tests/TestSupport"),

@@ -1,5 +1,6 @@
 import BerthBase
 import Foundation
+import HTTPClient
 import Logging
 import Synchronization
 
@@ -24,10 +25,12 @@ final class Authorizer: Sendable {
 
     private let state = Mutex(State())
     private let timeouts: RegistryTimeouts
+    private let proxies: ProxySettings
     private let logger: Logger
 
-    init(timeouts: RegistryTimeouts, logger: Logger) {
+    init(timeouts: RegistryTimeouts, proxies: ProxySettings, logger: Logger) {
         self.timeouts = timeouts
+        self.proxies = proxies
         self.logger = logger
     }
 
@@ -110,7 +113,7 @@ final class Authorizer: Sendable {
         logger.debug("requesting registry token", metadata: ["realm": "\(realm)", "scope": "\(scope)"])
         let response: HTTPResponse
         do {
-            response = try performTransfer(request, verifyTLS: endpoint.verifyTLS, timeouts: timeouts, flag: flag)
+            response = try performTransfer(request, verifyTLS: endpoint.verifyTLS, timeouts: timeouts, proxies: proxies, flag: flag)
         } catch {
             throw error.berthError(endpoint: "token service \(realm)")
         }

@@ -91,7 +91,8 @@ extension RegistryClient {
         var request = request
         if let authorization { request.headers.append("Authorization: \(authorization)") }
         do {
-            let response = try performTransfer(request, verifyTLS: endpoint.verifyTLS, timeouts: timeouts, flag: flag, sink: sink)
+            let response = try performTransfer(
+                request, verifyTLS: endpoint.verifyTLS, timeouts: timeouts, proxies: proxies, flag: flag, sink: sink)
             logger.debug("registry request", metadata: [
                 "method": "\(request.method)", "url": "\(request.url)", "status": "\(response.status)",
             ])

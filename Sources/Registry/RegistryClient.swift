@@ -1,27 +1,34 @@
 import BerthBase
 import ContentStore
 import Foundation
+import HTTPClient
 import ImageReference
 import Logging
 import OCIImage
 
-/// An OCI distribution-spec client over libcurl: resolves references, fetches manifests and
+/// An OCI distribution-spec client over Berth's HTTP client: resolves references, fetches manifests and
 /// blobs (through the configured mirrors, with basic or bearer authentication), and pushes.
 /// Every transfer runs on a thread of its own and stops when its task is cancelled.
 public final class RegistryClient: Sendable {
     let configuration: RegistryConfiguration
     let logger: Logger
     let timeouts: RegistryTimeouts
+    let proxies: ProxySettings
     let authorizer: Authorizer
 
     /// The most bytes a manifest or index may have (containerd's limit as well).
     static let manifestLimit = 4 << 20
 
-    public init(configuration: RegistryConfiguration, logger: Logger, timeouts: RegistryTimeouts = RegistryTimeouts()) {
+    /// `proxies` defaults to what berthd's environment says (`https_proxy`, `no_proxy`, ...).
+    public init(
+        configuration: RegistryConfiguration, logger: Logger, timeouts: RegistryTimeouts = RegistryTimeouts(),
+        proxies: ProxySettings = .environment
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.timeouts = timeouts
-        self.authorizer = Authorizer(timeouts: timeouts, logger: logger)
+        self.proxies = proxies
+        self.authorizer = Authorizer(timeouts: timeouts, proxies: proxies, logger: logger)
     }
 
     /// The manifest or index a reference names (by digest when it has one, else by tag),

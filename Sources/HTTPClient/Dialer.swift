@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import BerthBase
+
+/// Name resolution and TCP connects with a deadline.
+enum Dialer {
+    /// Connects to `host:port`, trying each address it resolves to in turn. Every address
+    /// but the last gets at most half the time left, so one that black-holes the connect
+    /// leaves time for the next (curl splits the time the same way).
+    static func connect(
+        host: String, port: Int, role: String = "", deadline: UInt64, seconds: Int, flag: CancellationFlag
+    ) throws(TransferError) -> Connection {
+        let addresses = try resolve(host: host, port: port, role: role)
+        var failures: [String] = []
+        for (index, address) in addresses.enumerated() {
+            if flag.isCancelled { throw .cancelled }
+            let now = monotonicNanoseconds()
+            let last = index == addresses.count - 1
+            let attemptDeadline = last || now >= deadline ? deadline : now + (deadline - now) / 2
+            let peer = "\(role)\(address.text)"
+            switch attempt(address, peer: peer, deadline: attemptDeadline, overall: deadline, seconds: seconds, flag: flag) {
+            case .success(let fd):
+                return Connection(fd: fd, peer: peer, flag: flag, deadline: deadline, seconds: seconds)
+            case .failure(let failure) where failure.cancelled:
+                throw .cancelled
+            case .failure(let failure):
+                failures.append("\(failure)")
+            }
+        }
+        throw .connection(failures.joined(separator: "; "))
+    }
+
+    struct Address {
+        var storage: sockaddr_storage
+        var length: socklen_t
+        var family: Int32
+        /// `127.0.0.1:5000`, `[::1]:443`.
+        var text: String
+    }
+
+    static func resolve(host: String, port: Int, role: String = "") throws(TransferError) -> [Address] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV | (IPAddress(host) != nil ? AI_NUMERICHOST : 0)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let result = getaddrinfo(host, String(port), &hints, &list)
+        guard result == 0 else {
+            let reason = result == EAI_SYSTEM ? FileSystem.errnoText() : String(cString: gai_strerror(result))
+            throw .connection("\(role)\(host): no address (\(reason))")
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [Address] = []
+        var entry = list
+        while let info = entry?.pointee {
+            entry = info.ai_next
+            guard let source = info.ai_addr, info.ai_addrlen <= socklen_t(MemoryLayout<sockaddr_storage>.size) else { continue }
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: source, count: Int(info.ai_addrlen))) }
+            let text = numericHost(source, info.ai_addrlen)
+            let shown = info.ai_family == AF_INET6 ? "[\(text)]:\(port)" : "\(text):\(port)"
+            if !addresses.contains(where: { $0.text == shown }) {
+                addresses.append(Address(storage: storage, length: info.ai_addrlen, family: info.ai_family, text: shown))
+            }
+        }
+        guard !addresses.isEmpty else { throw .connection("\(role)\(host): no address") }
+        return addresses
+    }
+
+    private static func numericHost(_ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> String {
+        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard getnameinfo(address, length, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0 else { return "?" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private struct Failure: Error, CustomStringConvertible {
+        var description: String
+        var cancelled = false
+        static let cancelled = Failure(description: "cancelled", cancelled: true)
+    }
+
+    private static func attempt(
+        _ address: Address, peer: String, deadline: UInt64, overall: UInt64, seconds: Int, flag: CancellationFlag
+    ) -> Result<Int32, Failure> {
+        let step = "connect \(peer)"
+        // Close-on-exec from the start: berthd forks shims while pulls run.
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { return .failure(Failure(description: "\(step): socket: \(FileSystem.errnoText())")) }
+        var storage = address.storage
+        let started = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+        }
+        if started != 0, errno != EINPROGRESS {
+            let reason = FileSystem.errnoText()
+            close(fd)
+            return .failure(Failure(description: "\(step): \(reason)"))
+        }
+        while started != 0 {
+            if flag.isCancelled {
+                close(fd)
+                return .failure(.cancelled)
+            }
+            let now = monotonicNanoseconds()
+            guard now < deadline else {
+                close(fd)
+                let after = deadline == overall ? " after \(seconds) s" : ""
+                return .failure(Failure(description: "\(step): timed out\(after)"))
+            }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min(250, (deadline - now) / 1_000_000 + 1)))
+            if ready < 0, errno != EINTR {
+                let reason = FileSystem.errnoText()
+                close(fd)
+                return .failure(Failure(description: "\(step): poll: \(reason)"))
+            }
+            guard ready > 0 else { continue }
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            if error != 0 {
+                close(fd)
+                return .failure(Failure(description: "\(step): \(FileSystem.errnoText(error))"))
+            }
+            break
+        }
+        // Requests are written in a few pieces; Nagle would hold the later ones back.
+        var on: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        return .success(fd)
+    }
+}
