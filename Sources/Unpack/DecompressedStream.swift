@@ -29,7 +29,11 @@ final class DecompressedStream {
     /// Bytes produced so far: the uncompressed size once drained.
     private(set) var size: Int64 = 0
 
-    init(blob path: String, cancel: CancellationFlag) throws(BerthError) {
+    /// `inputSize` and `outputSize` are for tests that cut the stream in small blocks.
+    init(
+        blob path: String, cancel: CancellationFlag, inputSize: Int = DecompressedStream.inputSize,
+        outputSize: Int = DecompressedStream.outputSize
+    ) throws(BerthError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw BerthError(.internal, "unpack \(path): open: \(FileSystem.errnoText())")
@@ -37,8 +41,9 @@ final class DecompressedStream {
         file = fd
         blobPath = path
         self.cancel = cancel
-        input = .allocate(byteCount: Self.inputSize, alignment: 16)
-        output = .allocate(byteCount: Self.outputSize, alignment: 16)
+        // The magic numbers need the first 16 bytes at once.
+        input = .allocate(byteCount: max(inputSize, 16), alignment: 16)
+        output = .allocate(byteCount: max(outputSize, 1), alignment: 16)
         do throws(BerthError) {
             _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
             var end = 0
