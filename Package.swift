@@ -46,6 +46,8 @@ let package = Package(
         // C: system libraries and the few functions Swift cannot call directly.
         .systemLibrary(name: "COpenSSL", path: "Shims/COpenSSL"),
         .systemLibrary(name: "CArchive", path: "Shims/CArchive"),
+        .systemLibrary(name: "CZlib", path: "Shims/CZlib"),
+        .systemLibrary(name: "CZstd", path: "Shims/CZstd"),
         .systemLibrary(name: "CSeccomp", path: "Shims/CSeccomp"),
         .systemLibrary(name: "CCap", path: "Shims/CCap"),
         .systemLibrary(name: "CXattr", path: "Shims/CXattr"),
@@ -75,7 +77,7 @@ let package = Package(
             "BerthBase", "OCIImage", "ImageReference", "ContentStore", "HTTPClient",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Unpack", dependencies: ["BerthBase", "CArchive", "CXattr"]),
+        .target(name: "Unpack", dependencies: ["BerthBase", "CXattr", "CZlib", "CZstd"]),
         .target(name: "Snapshots", dependencies: ["BerthBase", "OCIImage"]),
         .target(name: "ImageService", dependencies: [
             "BerthBase", "CRI", "ImageReference", "OCIImage", "ContentStore", "Registry",

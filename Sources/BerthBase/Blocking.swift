@@ -12,7 +12,7 @@ public final class CancellationFlag: Sendable {
     public func cancel() { flag.store(true, ordering: .relaxed) }
 }
 
-/// Runs blocking work (file I/O, libarchive, HTTP transfers) on a thread of its own, so the
+/// Runs blocking work (file I/O, decompression, HTTP transfers) on a thread of its own, so the
 /// cooperative pool is never starved, and sets the flag it is given when the calling
 /// task is cancelled. The work should poll the flag and stop early.
 public func runBlocking<T: Sendable>(

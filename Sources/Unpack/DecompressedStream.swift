@@ -1,69 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import BerthBase
-import CArchive
 
 /// A layer blob decompressed on the fly and hashed as it goes, so that extraction and the
 /// diffID come out of one pass over the blob.
 final class DecompressedStream {
-    private let archive: OpaquePointer
+    /// Compressed bytes read per system call: large reads keep a pull's unpack I/O-cheap.
+    static let inputSize = 1 << 20
+    /// Decompressed bytes per block: big enough to amortize each call, small enough that a
+    /// block is still in cache when it is hashed and written.
+    static let outputSize = 256 << 10
+
+    private let file: Int32
+    private let blobPath: String
     private let hasher = SHA256Hasher()
     private let cancel: CancellationFlag
-    private let blobPath: String
-    private(set) var size: Int64 = 0
+    private let decoder: (any StreamDecoder)?
+    private let input: UnsafeMutableRawBufferPointer
+    private let output: UnsafeMutableRawBufferPointer
+    /// The unread part of `input`.
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var inputAtEnd = false
     private var finished = false
-    /// Why the last `next()` failed; the tar reader only sees "read error".
-    private(set) var failure: BerthError?
+    /// Bytes produced so far: the uncompressed size once drained.
+    private(set) var size: Int64 = 0
 
-    init(blob path: String, cancel: CancellationFlag) throws(BerthError) {
-        guard let archive = archive_read_new() else {
-            throw BerthError(.internal, "unpack \(path): archive_read_new failed")
+    /// `inputSize` and `outputSize` are for tests that cut the stream in small blocks.
+    init(
+        blob path: String, cancel: CancellationFlag, inputSize: Int = DecompressedStream.inputSize,
+        outputSize: Int = DecompressedStream.outputSize
+    ) throws(BerthError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw BerthError(.internal, "unpack \(path): open: \(FileSystem.errnoText())")
         }
-        self.archive = archive
+        file = fd
+        blobPath = path
         self.cancel = cancel
-        self.blobPath = path
-        // Only in-process decoders: libarchive would otherwise fork helper programs for
-        // exotic formats from inside the daemon.
-        archive_read_support_filter_gzip(archive)
-        archive_read_support_filter_zstd(archive)
-        archive_read_support_filter_xz(archive)
-        archive_read_support_filter_bzip2(archive)
-        archive_read_support_format_raw(archive)
-        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
-            throw BerthError(.internal, "unpack \(path): open: \(Self.errorText(archive))")
-        }
-        var entry: OpaquePointer?
-        let status = archive_read_next_header(archive, &entry)
-        if status == ARCHIVE_EOF {
-            throw BerthError(.invalidArgument, "unpack \(path): layer blob is empty")
-        }
-        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-            throw BerthError(.invalidArgument, "unpack \(path): \(Self.errorText(archive))")
+        // The magic numbers need the first 16 bytes at once.
+        input = .allocate(byteCount: max(inputSize, 16), alignment: 16)
+        output = .allocate(byteCount: max(outputSize, 1), alignment: 16)
+        do throws(BerthError) {
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+            var end = 0
+            var atEnd = false
+            try Self.fill(input, from: fd, path: path, end: &end, atEnd: &atEnd)
+            if end == 0 { throw BerthError(.invalidArgument, "unpack \(path): layer blob is empty") }
+            inputEnd = end
+            inputAtEnd = atEnd
+            switch LayerCompression(magic: UnsafeRawBufferPointer(rebasing: input[0 ..< end])) {
+            case .none:
+                decoder = nil
+            case .gzip:
+                decoder = try Self.decoder(path) { () throws(DecodeFailure) in try GzipDecoder() }
+            case .zstd:
+                decoder = try Self.decoder(path) { () throws(DecodeFailure) in try ZstdDecoder() }
+            case .unsupported(let name):
+                throw BerthError(
+                    .invalidArgument,
+                    "unpack \(path): the layer is \(name)-compressed; only gzip, zstd and uncompressed layers are supported")
+            }
+        } catch {
+            close(fd)
+            input.deallocate()
+            output.deallocate()
+            throw error
         }
     }
 
-    deinit { archive_read_free(archive) }
+    deinit {
+        close(file)
+        input.deallocate()
+        output.deallocate()
+    }
 
     /// The next block of uncompressed bytes (valid until the next call), or an empty
     /// buffer at the end of the stream.
     func next() throws(BerthError) -> UnsafeRawBufferPointer {
         if finished { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        if cancel.isCancelled {
-            return try fail(BerthError(.cancelled, "unpack \(blobPath): cancelled"))
+        if cancel.isCancelled { throw BerthError(.cancelled, "unpack \(blobPath): cancelled") }
+        let block: UnsafeRawBufferPointer
+        if let decoder {
+            block = try decode(with: decoder)
+        } else {
+            block = try readPlain()
         }
-        var block: UnsafeRawPointer?
-        var length = 0
-        var offset: la_int64_t = 0
-        let status = archive_read_data_block(archive, &block, &length, &offset)
-        if status == ARCHIVE_EOF {
+        if block.isEmpty {
             finished = true
-            return UnsafeRawBufferPointer(start: nil, count: 0)
+        } else {
+            hasher.update(block)
+            size += Int64(block.count)
         }
-        guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-            return try fail(BerthError(.dataLoss, "unpack \(blobPath): decompress: \(Self.errorText(archive))"))
-        }
-        let bytes = UnsafeRawBufferPointer(start: block, count: length)
-        hasher.update(bytes)
-        size += Int64(length)
-        return bytes
+        return block
     }
 
     /// Reads (and hashes) whatever follows the end of the tar, so the diffID covers the
@@ -75,13 +107,74 @@ final class DecompressedStream {
     /// The sha256 of everything read; call once, after `drain()`.
     func digest() -> Digest { hasher.finalize() }
 
-    private func fail(_ error: BerthError) throws(BerthError) -> UnsafeRawBufferPointer {
-        failure = error
-        throw error
+    /// An uncompressed layer: the read buffer is the block.
+    private func readPlain() throws(BerthError) -> UnsafeRawBufferPointer {
+        if inputStart == inputEnd {
+            if inputAtEnd { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            inputStart = 0
+            inputEnd = 0
+            try Self.fill(input, from: file, path: blobPath, end: &inputEnd, atEnd: &inputAtEnd)
+        }
+        let block = UnsafeRawBufferPointer(rebasing: input[inputStart ..< inputEnd])
+        inputStart = inputEnd
+        return block
     }
 
-    static func errorText(_ archive: OpaquePointer) -> String {
-        guard let text = archive_error_string(archive) else { return "unknown libarchive error" }
-        return String(cString: text)
+    private func decode(with decoder: any StreamDecoder) throws(BerthError) -> UnsafeRawBufferPointer {
+        while true {
+            if inputStart == inputEnd && !inputAtEnd { try refill() }
+            let step: DecodeStep
+            do {
+                step = try decoder.decode(
+                    UnsafeRawBufferPointer(rebasing: input[inputStart ..< inputEnd]), atEnd: inputAtEnd, into: output)
+            } catch {
+                throw BerthError(.dataLoss, "unpack \(blobPath): decompress: \(error.message)")
+            }
+            inputStart += step.consumed
+            if step.produced > 0 { return UnsafeRawBufferPointer(rebasing: output[0 ..< step.produced]) }
+            if step.finished { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            guard !inputAtEnd, inputEnd - inputStart < input.count else {
+                // A decoder that neither progresses nor finishes on all the input there is.
+                throw BerthError(.dataLoss, "unpack \(blobPath): decompress: no progress at the end of the blob")
+            }
+            try refill()
+        }
+    }
+
+    /// Keeps the unread tail and reads more after it.
+    private func refill() throws(BerthError) {
+        let tail = inputEnd - inputStart
+        if tail > 0 && inputStart > 0, let base = input.baseAddress {
+            memmove(base, base + inputStart, tail)
+        }
+        inputStart = 0
+        inputEnd = tail
+        try Self.fill(input, from: file, path: blobPath, end: &inputEnd, atEnd: &inputAtEnd)
+    }
+
+    /// Reads until `buffer` is full or the file ends.
+    private static func fill(
+        _ buffer: UnsafeMutableRawBufferPointer, from fd: Int32, path: String, end: inout Int, atEnd: inout Bool
+    ) throws(BerthError) {
+        guard let base = buffer.baseAddress else { return }
+        while end < buffer.count && !atEnd {
+            let count = read(fd, base + end, buffer.count - end)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw BerthError(.internal, "unpack \(path): read: \(FileSystem.errnoText())")
+            }
+            if count == 0 { atEnd = true }
+            end += count
+        }
+    }
+
+    private static func decoder(
+        _ path: String, _ make: () throws(DecodeFailure) -> any StreamDecoder
+    ) throws(BerthError) -> any StreamDecoder {
+        do {
+            return try make()
+        } catch {
+            throw BerthError(.internal, "unpack \(path): \(error.message)")
+        }
     }
 }

@@ -5,35 +5,30 @@ import Musl
 #endif
 import BerthBase
 import CXattr
-import CArchive
 
 /// Owner, mode, extended attributes and times of one tar entry, applied in the order the
 /// kernel requires: `chown` clears setuid bits and `security.capability`, so the mode and
 /// the xattrs come after it, and the times come last.
 struct EntryMetadata {
-    let entry: OpaquePointer
-    let name: String
+    let entry: LayerEntry
     let applyOwner: Bool
 
-    var uid: uid_t { uid_t(truncatingIfNeeded: archive_entry_uid(entry)) }
-    var gid: gid_t { gid_t(truncatingIfNeeded: archive_entry_gid(entry)) }
-    var permissions: mode_t { archive_entry_perm(entry) & 0o7777 }
+    var name: String { entry.path }
+    var uid: uid_t { entry.uid }
+    var gid: gid_t { entry.gid }
+    var permissions: mode_t { entry.permissions }
 
     /// atime and mtime; an entry without an atime gets its mtime, as containerd does.
     var times: (timespec, timespec) {
-        let mtime = timespec(tv_sec: time_t(archive_entry_mtime(entry)), tv_nsec: Int(archive_entry_mtime_nsec(entry)))
-        guard archive_entry_atime_is_set(entry) != 0 else { return (mtime, mtime) }
-        let atime = timespec(tv_sec: time_t(archive_entry_atime(entry)), tv_nsec: Int(archive_entry_atime_nsec(entry)))
-        return (atime, mtime)
+        let mtime = entry.mtime.system
+        return (entry.atime?.system ?? mtime, mtime)
     }
 
     /// Everything but the times, on an open file or directory.
     func apply(to fd: Int32) throws(BerthError) {
         if applyOwner && fchown(fd, uid, gid) != 0 { throw entryError(name, "chown") }
         if fchmod(fd, permissions) != 0 { throw entryError(name, "chmod") }
-        try forEachXattr { (key, value, size) throws(BerthError) in
-            if fsetxattr(fd, key, value, size, 0) != 0 { try xattrFailed(key) }
-        }
+        try setXattrs { key, value, size in fsetxattr(fd, key, value, size, 0) }
     }
 
     /// Everything, on a node that cannot be opened for writing (symlink, device, fifo).
@@ -43,13 +38,11 @@ struct EntryMetadata {
         }
         // Symlinks have no mode of their own on Linux.
         if !isSymlink && fchmodat(parent, name, permissions, 0) != 0 { throw entryError(self.name, "chmod") }
-        if archive_entry_xattr_count(entry) > 0 {
+        if !entry.xattrs.isEmpty {
             // The /proc link names the directory descriptor itself, so nothing on the way
             // can be a symlink planted by the layer; lsetxattr does not follow `name`.
             let path = "/proc/self/fd/\(parent)/\(name)"
-            try forEachXattr { (key, value, size) throws(BerthError) in
-                if lsetxattr(path, key, value, size, 0) != 0 { try xattrFailed(key) }
-            }
+            try setXattrs { key, value, size in lsetxattr(path, key, value, size, 0) }
         }
         try setTimes(at: name, in: parent)
     }
@@ -69,24 +62,19 @@ struct EntryMetadata {
         if Unpack.setTimes(atime, mtime, at: name, in: parent) != 0 { throw entryError(self.name, "set times") }
     }
 
-    private func forEachXattr(_ body: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) throws(BerthError) -> Void) throws(BerthError) {
-        guard archive_entry_xattr_reset(entry) > 0 else { return }
-        var key: UnsafePointer<CChar>?
-        var value: UnsafeRawPointer?
-        var size = 0
-        while archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK {
-            guard let key else { continue }
-            try body(key, value, size)
+    /// Runs `set` (a `setxattr` variant) for each xattr, stopping at the first failure
+    /// that matters.
+    private func setXattrs(_ set: (UnsafePointer<CChar>, UnsafeRawPointer?, Int) -> Int32) throws(BerthError) {
+        for xattr in entry.xattrs {
+            let code = xattr.name.withCString { key in
+                xattr.value.withUnsafeBytes { set(key, $0.baseAddress, $0.count) == 0 ? 0 : errno }
+            }
+            // `user.*` attributes are advisory and some file systems refuse them; everything
+            // else (capabilities, `trusted.*`) changes what the container can do, so it must land.
+            if code != 0 && !(code == EOPNOTSUPP && xattr.name.hasPrefix("user.")) {
+                throw entryError(name, "set xattr \(xattr.name)", code)
+            }
         }
-    }
-
-    /// `user.*` attributes are advisory and some file systems refuse them; everything
-    /// else (capabilities, `trusted.*`) changes what the container can do, so it must land.
-    private func xattrFailed(_ key: UnsafePointer<CChar>) throws(BerthError) {
-        let code = errno
-        let text = String(cString: key)
-        if code == EOPNOTSUPP && text.hasPrefix("user.") { return }
-        throw entryError(name, "set xattr \(text)", code)
     }
 }
 

@@ -5,30 +5,28 @@ import Musl
 #endif
 import BerthBase
 import CXattr
-import CArchive
 
 /// Creates each tar entry inside the layer directory, faithfully (owners, modes, times,
 /// xattrs, links, nodes) and turning OCI whiteouts into overlayfs ones.
 final class LayerWriter {
     private let directory: LayerDirectory
-    private let tar: OpaquePointer
-    private let stream: DecompressedStream
+    private let tar: TarReader
     /// Ownership is only ours to give as root; otherwise files stay the unpacker's, as
     /// with `tar` run by a user.
     private let applyOwner = geteuid() == 0
     /// Directory times are set last: creating their children would change them again.
     private var directoryTimes: [(components: [Substring], atime: timespec, mtime: timespec)] = []
 
-    init(directory: LayerDirectory, tar: OpaquePointer, stream: DecompressedStream) {
+    init(directory: LayerDirectory, tar: TarReader) {
         self.directory = directory
         self.tar = tar
-        self.stream = stream
     }
 
-    func write(_ entry: OpaquePointer) throws(BerthError) {
-        let name = Self.text(archive_entry_pathname(entry), orUTF8: archive_entry_pathname_utf8(entry)) ?? ""
+    /// Creates `entry`, reading a regular file's data from the tar reader.
+    func write(_ entry: LayerEntry) throws(BerthError) {
+        let name = entry.path
         let path = try EntryPath(name, entry: name)
-        let metadata = EntryMetadata(entry: entry, name: name, applyOwner: applyOwner)
+        let metadata = EntryMetadata(entry: entry, applyOwner: applyOwner)
         directory.trimCache()
         guard let leaf = path.name else {
             try metadata.apply(to: directory.root)
@@ -41,29 +39,24 @@ final class LayerWriter {
             return
         }
         let leafName = String(leaf)
-        if let target = Self.text(archive_entry_hardlink(entry), orUTF8: archive_entry_hardlink_utf8(entry)) {
-            try writeHardLink(leafName, to: target, in: parent, path: path, entry: name)
-            return
-        }
-        switch archive_entry_filetype(entry) & S_IFMT {
-        case S_IFREG:
+        switch entry.kind {
+        case .hardLink:
+            try writeHardLink(leafName, to: entry.linkTarget, in: parent, path: path, entry: name)
+        case .regular:
             try writeFile(leafName, in: parent, path: path, metadata)
-        case S_IFDIR:
+        case .directory:
             try writeDirectory(leafName, in: parent, path: path, metadata)
-        case S_IFLNK:
-            let target = Self.text(archive_entry_symlink(entry), orUTF8: archive_entry_symlink_utf8(entry)) ?? ""
+        case .symlink:
             try replacing(leafName, in: parent, path: path, entry: name, "symlink") {
-                symlinkat(target, parent, leafName)
+                symlinkat(entry.linkTarget, parent, leafName)
             }
             try metadata.apply(at: leafName, in: parent, isSymlink: true)
-        case S_IFCHR, S_IFBLK, S_IFIFO:
-            let mode = (archive_entry_filetype(entry) & S_IFMT) | metadata.permissions
+        case .characterDevice, .blockDevice, .fifo:
+            let type = entry.kind == .fifo ? S_IFIFO : entry.kind == .blockDevice ? S_IFBLK : S_IFCHR
             try replacing(leafName, in: parent, path: path, entry: name, "mknod") {
-                mknodat(parent, leafName, mode, archive_entry_rdev(entry))
+                mknodat(parent, leafName, type | metadata.permissions, entry.device)
             }
             try metadata.apply(at: leafName, in: parent, isSymlink: false)
-        default:
-            throw BerthError(.invalidArgument, "layer entry \"\(name)\": unsupported entry type \(String(archive_entry_filetype(entry), radix: 8))")
         }
     }
 
@@ -89,23 +82,10 @@ final class LayerWriter {
             openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         }
         defer { close(fd) }
-        var end: Int64 = 0
-        while true {
-            var block: UnsafeRawPointer?
-            var length = 0
-            var offset: la_int64_t = 0
-            let status = archive_read_data_block(tar, &block, &length, &offset)
-            if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-                throw stream.failure ?? BerthError(.dataLoss, "layer entry \"\(name)\": read data: \(DecompressedStream.errorText(tar))")
-            }
-            // Offsets skip the holes of sparse files.
-            try writeAll(fd, UnsafeRawBufferPointer(start: block, count: length), at: offset, entry: name)
-            end = offset + Int64(length)
-        }
-        let size = archive_entry_size(metadata.entry)
-        if archive_entry_size_is_set(metadata.entry) != 0 && size > end && ftruncate(fd, off_t(size)) != 0 {
-            throw entryError(name, "truncate")
+        var offset: Int64 = 0
+        try tar.readData { (bytes) throws(BerthError) in
+            try writeAll(fd, bytes, at: offset, entry: name)
+            offset += Int64(bytes.count)
         }
         try metadata.apply(to: fd)
         try metadata.setTimes(of: fd)
@@ -207,11 +187,5 @@ final class LayerWriter {
         }
         if result < 0 { throw entryError(entry, action) }
         return result
-    }
-
-    private static func text(_ native: UnsafePointer<CChar>?, orUTF8 utf8: @autoclosure () -> UnsafePointer<CChar>?) -> String? {
-        if let native { return String(cString: native) }
-        if let converted = utf8() { return String(cString: converted) }
-        return nil
     }
 }

@@ -53,7 +53,7 @@ public struct TarEntry: Sendable {
     }
 }
 
-public enum TarFormat: String, CaseIterable, Sendable { case ustar, pax }
+public enum TarFormat: String, CaseIterable, Sendable { case ustar, pax, gnu }
 public enum TarCompression: String, CaseIterable, Sendable { case none, gzip, zstd }
 
 public struct TestFailure: Error, CustomStringConvertible {
@@ -70,6 +70,7 @@ public enum TarBuilder {
         switch format {
         case .ustar: archive_write_set_format_ustar(archive)
         case .pax: archive_write_set_format_pax_restricted(archive)
+        case .gnu: archive_write_set_format_gnutar(archive)
         }
         switch compression {
         case .none: break
