@@ -8,6 +8,10 @@ import Foundation
 import HTTPClient
 import Testing
 
+/// The suites that start fixture processes, run one test at a time: dozens of Python
+/// servers starting at once load a small machine enough to upset other targets' timing.
+@Suite(.serialized) enum Fixtured {}
+
 /// A Python script from `Fixtures/` serving on a loopback port it prints; killed and reaped
 /// by `stop()` (or deinit). It also exits by itself when this process dies (its stdin closes).
 final class PythonFixture: @unchecked Sendable {
