@@ -8,6 +8,10 @@ import Foundation
 import HTTPClient
 import Testing
 
+/// The suites that start fixture processes, run one test at a time: dozens of Python
+/// servers starting at once load a small machine enough to upset other targets' timing.
+@Suite(.serialized) enum Fixtured {}
+
 /// A Python script from `Fixtures/` serving on a loopback port it prints; killed and reaped
 /// by `stop()` (or deinit). It also exits by itself when this process dies (its stdin closes).
 final class PythonFixture: @unchecked Sendable {
@@ -59,16 +63,22 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Starts a fixture on a thread of its own: waiting for its port must not hold one of the
+/// few cooperative threads every test in the process shares.
+func startFixture(_ script: String, _ arguments: [String] = []) async throws -> PythonFixture {
+    try await runBlocking(name: "fixture") { _ in try PythonFixture(script, arguments) }
+}
+
 /// Runs `body` with `Fixtures/http_server.py` (over TLS with `tls`), stopped afterwards.
 func withServer<T>(tls: Certificate? = nil, _ body: (PythonFixture) async throws -> T) async throws -> T {
-    let server = try PythonFixture("http_server.py", tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
+    let server = try await startFixture("http_server.py", tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
     defer { server.stop() }
     return try await body(server)
 }
 
 /// Runs `body` with `Fixtures/http_proxy.py`, stopped afterwards.
 func withProxy<T>(_ body: (PythonFixture) async throws -> T) async throws -> T {
-    let proxy = try PythonFixture("http_proxy.py")
+    let proxy = try await startFixture("http_proxy.py")
     defer { proxy.stop() }
     return try await body(proxy)
 }
@@ -83,7 +93,7 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 }
 
 /// A self-signed certificate and its key, for `registry.test` and 127.0.0.1 only.
-struct Certificate {
+struct Certificate: Sendable {
     let certificate: String
     let key: String
 
@@ -95,19 +105,25 @@ struct Certificate {
 func withCertificate<T>(_ body: (Certificate) async throws -> T) async throws -> T {
     try await withTemporaryDirectory { directory in
         let made = Certificate(certificate: "\(directory)/cert.pem", key: "\(directory)/key.pem")
+        try await runBlocking(name: "openssl") { _ in try made.generate() }
+        return try await body(made)
+    }
+}
+
+extension Certificate {
+    fileprivate func generate() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Certificate.openssl)
         process.arguments = [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-subj", "/CN=registry.test", "-addext", "subjectAltName=DNS:registry.test,IP:127.0.0.1",
-            "-keyout", made.key, "-out", made.certificate,
+            "-keyout", key, "-out", certificate,
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw FixtureError("openssl req failed") }
-        return try await body(made)
     }
 }
 
