@@ -133,6 +133,8 @@ final class DecompressedStream {
             inputStart += step.consumed
             if step.produced > 0 { return UnsafeRawBufferPointer(rebasing: output[0 ..< step.produced]) }
             if step.finished { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            // Input used without output (a header, a trailer): go on with what is left.
+            if step.consumed > 0 { continue }
             guard !inputAtEnd, inputEnd - inputStart < input.count else {
                 // A decoder that neither progresses nor finishes on all the input there is.
                 throw BerthError(.dataLoss, "unpack \(blobPath): decompress: no progress at the end of the blob")

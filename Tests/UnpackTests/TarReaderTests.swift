@@ -343,6 +343,20 @@ struct TarReaderTests {
         #expect(result.diffID == SHA256Hasher.digest(tar) && result.uncompressedSize == Int64(tar.count))
     }
 
+    @Test(arguments: TarCompression.allCases)
+    func streamEndingInTheLastFewBytesOfABlock(_ compression: TarCompression) throws {
+        // The last read holds only the end of the gzip trailer or zstd frame: a step that
+        // takes input and gives nothing must not pass for a stalled decoder.
+        let work = try TestDirectory()
+        let path = work.file("layer")
+        try TarBuilder.write([.file("a", "a"), .file("b", String(repeating: "b", count: 5000))], to: path, compression: compression)
+        let size = try #require(contents(path)).count
+        for tail in 1 ... 9 {
+            let read = try readEntries(at: path, inputSize: size - tail, outputSize: 512)
+            #expect(read.map(\.entry.path) == ["a", "b"], "\(compression), last read of \(tail) bytes")
+        }
+    }
+
     @Test func plainTar() throws {
         let entries = try readEntries(try written([.directory("d"), .file("d/f", "plain")], compression: .none))
         #expect(entries.map(\.entry.path) == ["d/", "d/f"])
