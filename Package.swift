@@ -157,7 +157,7 @@ let package = Package(
 
         // Conformance harness and its offline test images.
         .executableTarget(name: "BerthConformance", dependencies: [
-            "BerthBase", "BerthClient", "CRI", "StreamProtocol",
+            "BerthBase", "BerthClient", "CRI", "HTTPClient", "StreamProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], path: "conformance/BerthConformance"),

@@ -1,9 +1,5 @@
 import BerthBase
-import Foundation
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import HTTPClient
 
 /// Asks the test registry directly what it serves, so checks can compare berthd's answers
 /// with the truth rather than with berthd's own earlier answers.
@@ -21,24 +17,21 @@ struct RegistryProbe: Sendable {
 
     /// The digest of the manifest (or index) `repository:reference` resolves to.
     func manifestDigest(repository: String, reference: String) async throws -> String {
-        guard let url = URL(string: "http://\(registry)/v2/\(repository)/manifests/\(reference)") else {
-            throw CheckFailure(reason: "registry \(registry): bad manifest URL for \(repository):\(reference)")
+        let url = "http://\(registry)/v2/\(repository)/manifests/\(reference)"
+        let request = TransferRequest(url: url, headers: ["Accept: \(Self.accept)"])
+        let response = try await runBlocking(name: "registry-probe") { flag in
+            do throws(TransferError) {
+                return try transfer(request, options: TransferOptions(), flag: flag)
+            } catch {
+                throw CheckFailure(reason: "registry \(url): \(error)")
+            }
         }
-        var request = URLRequest(url: url, timeoutInterval: 30)
-        request.setValue(Self.accept, forHTTPHeaderField: "Accept")
-        let (body, response): (Data, URLResponse)
-        do {
-            (body, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw CheckFailure(reason: "registry \(url): \(error.localizedDescription)")
-        }
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            throw CheckFailure(reason: "registry \(url): HTTP \(status) (was the test image pushed?)")
+        guard response.status == 200 else {
+            throw CheckFailure(reason: "registry \(url): HTTP \(response.status) (was the test image pushed?)")
         }
         // The digest of the bytes served is the truth; the header only confirms it.
-        let digest = SHA256Hasher.digest(body).description
-        if let header = http.value(forHTTPHeaderField: "Docker-Content-Digest"), header != digest {
+        let digest = SHA256Hasher.digest(response.body).description
+        if let header = response.header("Docker-Content-Digest"), header != digest {
             throw CheckFailure(reason: "registry \(url): Docker-Content-Digest \(header) but the body hashes to \(digest)")
         }
         return digest
