@@ -9,7 +9,11 @@ import PackageDescription
 ///   asks for `-export-dynamic`, which exports every Swift symbol of the program);
 /// - the functions that start-up and a node agent's polling run are laid out together
 ///   (`berthd.order`, written by `scripts/symbol-order.sh`), so the kernel maps a few
-///   contiguous pages of code instead of 64 KiB windows scattered over 21 MB.
+///   contiguous pages of code instead of 64 KiB windows scattered over 21 MB;
+/// - in release builds, whose Swift runtime is static (`make release`), the C++ runtime and
+///   libgcc linked statically too (`LinkStatic/libstdc++.so` is a linker script naming
+///   `libstdc++.a`): no shared library berthd then loads uses them, so no second copy exists.
+///   A debug build's shared Swift runtime needs the shared libstdc++, so it keeps it.
 let berthdLinkFlags: [String] = {
     let root = String(#filePath.dropLast("Package.swift".count))
     return [
@@ -20,6 +24,10 @@ let berthdLinkFlags: [String] = {
         // Symbols the code no longer has (the file is regenerated now and then) are skipped.
         "-Xlinker", "--no-warn-symbol-ordering",
     ]
+}()
+let berthdReleaseLinkFlags: [String] = {
+    let root = String(#filePath.dropLast("Package.swift".count))
+    return ["-L", "\(root)Sources/berthd/LinkStatic", "-Xclang-linker", "-static-libgcc"]
 }()
 
 // Small library targets, each named for what it holds; executables stay thin.
@@ -137,7 +145,10 @@ let package = Package(
         .executableTarget(name: "berthd", dependencies: [
             "BerthDaemon", "BerthConfig",
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["berthd.order"], linkerSettings: [.unsafeFlags(berthdLinkFlags)]),
+        ], exclude: ["berthd.order", "LinkStatic"], linkerSettings: [
+            .unsafeFlags(berthdLinkFlags),
+            .unsafeFlags(berthdReleaseLinkFlags, .when(configuration: .release)),
+        ]),
 
         // Client side.
         .target(name: "BerthClient", dependencies: [
