@@ -22,9 +22,6 @@ public struct CgroupSetting: Sendable, Equatable {
 /// The translation of the runtime specification's resource limits to cgroup v2 files, as
 /// runc and crun do it.
 public enum CgroupSettings {
-    /// The controllers cgroup v2 has; a `unified` key whose prefix is one of them needs it.
-    static let knownControllers: Set<String> = ["cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc"]
-
     /// The files to write for `resources`, in order (`unified` last, so it overrides).
     /// Device rules are not files in cgroup v2 (they are an eBPF program) and are not handled here.
     public static func settings(for resources: Resources) throws(BerthError) -> [CgroupSetting] {
@@ -63,11 +60,16 @@ public enum CgroupSettings {
             set("hugetlb.\(hugepage.pageSize).rsvd.max", String(hugepage.limit), "hugetlb", optional: true)
         }
         for (key, value) in (resources.unified ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard !key.isEmpty, !key.contains("/"), !key.contains(".."), !key.utf8.contains(0) else {
+            switch Resources.unifiedKeyProblem(key) {
+            case .notAFileName:
                 throw BerthError(.invalidArgument, "unified cgroup setting \(quoted(key.replacingNUL)): not a file name in the cgroup directory")
+            case .reserved:
+                throw BerthError(.invalidArgument, "unified cgroup setting \(quoted(key)): a core file, not a limit")
+            case nil:
+                break
             }
-            let prefix = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? key
-            set(key, value, knownControllers.contains(prefix) ? prefix : nil)
+            let prefix = String(key.prefix { $0 != "." })
+            set(key, value, Resources.cgroupControllers.contains(prefix) ? prefix : nil)
         }
         return settings
     }

@@ -87,32 +87,23 @@ public enum ResourcePolicy {
         return resources
     }
 
-    /// cgroup v2 controllers Berth knows by name; a `unified` key may also name one the host
-    /// offers that is newer than this list.
-    static let knownControllers: Set<String> = ["cpu", "cpuset", "hugetlb", "io", "memory", "misc", "pids", "rdma"]
-
-    /// Core files that move, kill or freeze the cgroup's processes or reshape the tree Berth
-    /// manages: not limits, so never written from a `unified` map.
-    static let reservedCoreFiles: Set<String> = [
-        "cgroup.procs", "cgroup.threads", "cgroup.kill", "cgroup.freeze", "cgroup.subtree_control", "cgroup.type",
-    ]
-
     /// A `unified` key must be `CONTROLLER.FILE` naming a file in the container's own cgroup
     /// directory, like runc's "CONTROLLER.PARAMETER" rule; refused here (at create or update)
     /// rather than found wrong when the cgroup is written.
     static func checkUnifiedKey(_ key: String, controllers: Set<String>, field: String) throws(BerthError) {
         let shown = "\(field).unified: \"\(key.replacingOccurrences(of: "\0", with: "\\0"))\""
-        guard !key.contains("/"), !key.utf8.contains(0), key != ".", key != "..",
-              let dot = key.firstIndex(of: "."), dot != key.startIndex, key.index(after: dot) != key.endIndex else {
+        switch Resources.unifiedKeyProblem(key) {
+        case .notAFileName:
             throw BerthError(.invalidArgument, "\(shown) is not a cgroup v2 file name (CONTROLLER.FILE, like memory.high)")
+        case .reserved:
+            throw BerthError(.invalidArgument, "\(shown) is not a limit: it moves, kills or freezes processes or reshapes the cgroup tree")
+        case nil:
+            break
         }
-        let prefix = String(key[..<dot])
-        guard prefix == "cgroup" || knownControllers.contains(prefix) || controllers.contains(prefix) else {
+        let prefix = String(key.prefix { $0 != "." })
+        guard prefix == "cgroup" || Resources.cgroupControllers.contains(prefix) || controllers.contains(prefix) else {
             throw BerthError(.invalidArgument, "\(shown) names no cgroup v2 controller (\(prefix)); this host offers: "
                              + (controllers.isEmpty ? "none" : controllers.sorted().joined(separator: " ")))
-        }
-        guard !reservedCoreFiles.contains(key) else {
-            throw BerthError(.invalidArgument, "\(shown) is not a limit: it moves, kills or freezes processes or reshapes the cgroup tree")
         }
     }
 

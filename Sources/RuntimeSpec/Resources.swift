@@ -72,3 +72,35 @@ public struct Resources: Codable, Sendable, Equatable {
         }
     }
 }
+
+extension Resources {
+    /// The cgroup v2 controllers known by name; a `unified` key whose prefix is one of them
+    /// needs that controller.
+    public static let cgroupControllers: Set<String> = ["cpu", "cpuset", "hugetlb", "io", "memory", "misc", "pids", "rdma"]
+
+    /// Core files that move, kill or freeze the cgroup's processes or reshape the tree the
+    /// runtime manages: not limits, so never written from a `unified` map.
+    public static let reservedCgroupFiles: Set<String> = [
+        "cgroup.procs", "cgroup.threads", "cgroup.kill", "cgroup.freeze", "cgroup.subtree_control", "cgroup.type",
+    ]
+
+    /// What is wrong with `key` as a `unified` entry, or nil. A key must name a file in the
+    /// container's own cgroup directory, `CONTROLLER.FILE` like runc's rule, and not one of the
+    /// reserved core files. The one rule for the policy (at create and update) and for the
+    /// cgroup writer (the last line).
+    public static func unifiedKeyProblem(_ key: String) -> UnifiedKeyProblem? {
+        guard !key.contains("/"), !key.utf8.contains(0), key != ".", key != "..",
+              let dot = key.firstIndex(of: "."), dot != key.startIndex, key.index(after: dot) != key.endIndex else {
+            return .notAFileName
+        }
+        return reservedCgroupFiles.contains(key) ? .reserved : nil
+    }
+
+    /// Why a `unified` key is refused.
+    public enum UnifiedKeyProblem: Sendable, Equatable {
+        /// Not `CONTROLLER.FILE`, or it would leave the cgroup directory.
+        case notAFileName
+        /// A core file that moves, kills or freezes processes or reshapes the tree.
+        case reserved
+    }
+}

@@ -146,6 +146,20 @@ struct ApplyTests {
         }
     }
 
+    /// The writer refuses what the policy refuses, should a request ever reach it unchecked.
+    @Test(arguments: ["cgroup.procs", "cgroup.kill", "cgroup.freeze", "cgroup.subtree_control"])
+    func coreFilesAreNoUnifiedLimits(key: String) throws {
+        let fake = try FakeHierarchy()
+        let cgroup = try fake.cgroup("a")
+        do {
+            try cgroup.apply(resources { $0.unified = [key: "1"] })
+            Issue.record("wrote unified key \(key)")
+        } catch {
+            #expect(error.message == "unified cgroup setting \"\(key)\": a core file, not a limit")
+        }
+        #expect(fake.read(cgroup, key) != "1")
+    }
+
     @Test func missingControllerIsRefusedBeforeAnyWrite() throws {
         let fake = try FakeHierarchy()
         let cgroup = try fake.cgroup("berth/pod/ctr", controllers: ["pids", "hugetlb"])
