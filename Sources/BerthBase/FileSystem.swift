@@ -67,16 +67,26 @@ public enum FileSystem {
     }
 
     /// Reads a whole file, or nil when it does not exist.
+    ///
+    /// Whether the file exists is the open's own answer: asking again afterwards would take a
+    /// file renamed into place in between (an exit record, a state file) for an unreadable one.
     public static func read(_ path: String) throws(BerthError) -> [UInt8]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            if access(path, F_OK) != 0 { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
             throw BerthError(.internal, "open \(path): \(errnoText())")
         }
-        defer { try? handle.close() }
-        do {
-            return Array(try handle.readToEnd() ?? Data())
-        } catch {
-            throw BerthError(.internal, "read \(path): \(error)")
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { readSome(fd, $0) }
+            if count == 0 { return bytes }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                throw BerthError(.internal, "read \(path): \(errnoText())")
+            }
+            bytes.append(contentsOf: chunk[..<count])
         }
     }
 
@@ -134,4 +144,9 @@ public enum FileSystem {
         walk(path)
         return (bytes, inodes)
     }
+}
+
+/// read(2), which the `read` methods above would otherwise hide.
+private func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+    read(fd, buffer.baseAddress, buffer.count)
 }
