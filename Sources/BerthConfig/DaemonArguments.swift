@@ -28,11 +28,10 @@ public enum DaemonArguments {
     ]
 
     public static let usage: String = {
-        let width = options.map(\.flag.count).max() ?? 0
-        let lines = options.map { option in
-            let padding = String(repeating: " ", count: width - option.flag.count)
-            return "  \(option.flag) <value>\(padding)  \(option.help)"
-        }
+        let rows = options.map { ("\($0.flag) <value>", $0.help) }
+            + [("--version", "Show the version."), ("-h, --help", "Show help information.")]
+        let width = rows.map(\.0.count).max() ?? 0
+        let lines = rows.map { left, help in "  \(left)\(String(repeating: " ", count: width - left.count))  \(help)" }
         return """
             OVERVIEW: The Berth container runtime daemon: CRI over HTTP/1.1 + JSON on a Unix socket.
 
@@ -40,8 +39,6 @@ public enum DaemonArguments {
 
             OPTIONS:
             \(lines.joined(separator: "\n"))
-              --version\(String(repeating: " ", count: width + 8 - "--version".count))  Show the version.
-              -h, --help\(String(repeating: " ", count: width + 8 - "-h, --help".count))  Show help information.
             """
     }()
 
@@ -50,41 +47,28 @@ public enum DaemonArguments {
         var values: [String: String] = [:]
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {
-            switch argument {
-            case "-h", "--help":
-                return .help
-            case "--version":
-                return .version
-            default:
-                break
-            }
+            if argument == "-h" || argument == "--help" { return .help }
+            if argument == "--version" { return .version }
             guard argument.hasPrefix("--") else {
                 throw BerthError(.invalidArgument, "unexpected argument \"\(argument)\"; berthd takes only flags (see --help)")
             }
-            let flag: String
-            let value: String
-            if let equals = argument.firstIndex(of: "=") {
-                flag = String(argument[..<equals])
-                value = String(argument[argument.index(after: equals)...])
-            } else {
-                flag = argument
-                guard options.contains(where: { $0.flag == flag }) else { throw unknown(flag) }
-                guard let next = remaining.popFirst() else {
-                    throw BerthError(.invalidArgument, "\(flag) needs a value")
-                }
-                value = next
+            let equals = argument.firstIndex(of: "=")
+            let flag = String(argument[..<(equals ?? argument.endIndex)])
+            guard options.contains(where: { $0.flag == flag }) else {
+                throw BerthError(.invalidArgument, "unknown option \(flag) (see --help)")
             }
-            guard options.contains(where: { $0.flag == flag }) else { throw unknown(flag) }
-            values[flag] = value
+            if let equals {
+                values[flag] = String(argument[argument.index(after: equals)...])
+            } else if let value = remaining.popFirst() {
+                values[flag] = value
+            } else {
+                throw BerthError(.invalidArgument, "\(flag) needs a value")
+            }
         }
         let overrides = Overrides(
             root: values["--root"], state: values["--state"], socket: values["--socket"],
             socketMode: values["--socket-mode"], socketGroup: values["--socket-group"],
             logLevel: values["--log-level"], platform: values["--platform"])
         return .run(configPath: values["--config"], overrides: overrides)
-    }
-
-    private static func unknown(_ flag: String) -> BerthError {
-        BerthError(.invalidArgument, "unknown option \(flag) (see --help)")
     }
 }
