@@ -14,21 +14,16 @@ import PackageDescription
 ///   libgcc linked statically too (`LinkStatic/libstdc++.so` is a linker script naming
 ///   `libstdc++.a`): no shared library berthd then loads uses them, so no second copy exists.
 ///   A debug build's shared Swift runtime needs the shared libstdc++, so it keeps it.
-let berthdLinkFlags: [String] = {
-    let root = String(#filePath.dropLast("Package.swift".count))
-    return [
-        "-use-ld=lld",
-        "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-        "-Xlinker", "--no-export-dynamic",
-        "-Xlinker", "--symbol-ordering-file=\(root)Sources/berthd/berthd.order",
-        // Symbols the code no longer has (the file is regenerated now and then) are skipped.
-        "-Xlinker", "--no-warn-symbol-ordering",
-    ]
-}()
-let berthdReleaseLinkFlags: [String] = {
-    let root = String(#filePath.dropLast("Package.swift".count))
-    return ["-L", "\(root)Sources/berthd/LinkStatic", "-Xclang-linker", "-static-libgcc"]
-}()
+let berthdSources = String(#filePath.dropLast("Package.swift".count)) + "Sources/berthd"
+let berthdLinkFlags = [
+    "-use-ld=lld",
+    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+    "-Xlinker", "--no-export-dynamic",
+    "-Xlinker", "--symbol-ordering-file=\(berthdSources)/berthd.order",
+    // Symbols the code no longer has (the file is regenerated now and then) are skipped.
+    "-Xlinker", "--no-warn-symbol-ordering",
+]
+let berthdReleaseLinkFlags = ["-L", "\(berthdSources)/LinkStatic", "-Xclang-linker", "-static-libgcc"]
 
 // Small library targets, each named for what it holds; executables stay thin.
 let package = Package(
