@@ -77,8 +77,12 @@ public enum FileSystem {
             throw BerthError(.internal, "open \(path): \(errnoText())")
         }
         defer { close(fd) }
+        // Sized for the file as it is now (most are small records), plus one byte to see the end.
+        var info = stat()
+        let expected = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        bytes.reserveCapacity(expected)
+        var chunk = [UInt8](repeating: 0, count: min(max(expected + 1, 512), 1 << 20))
         while true {
             let count = chunk.withUnsafeMutableBytes { readSome(fd, $0) }
             if count == 0 { return bytes }
