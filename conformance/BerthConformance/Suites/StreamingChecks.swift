@@ -9,7 +9,6 @@ import StreamProtocol
 enum StreamingChecks {
     static let all: [Check] = [execOutput, execV4, execStdinEnd, execTtyStdin, attachStdinOnce, resize]
 
-
     /// Execs `request` and reads its stream to the end (failing after `limit`).
     static func stream(
         _ harness: Harness, _ request: Runtime_V1_ExecRequest, protocols: [String] = StreamProtocols.channel,
