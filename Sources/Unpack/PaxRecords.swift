@@ -128,25 +128,6 @@ struct PaxRecords {
         xattrs.append(LayerEntry.Xattr(name: name, value: value))
     }
 
-    /// These records over `defaults` (a global header's), key by key. A global path, link
-    /// target or size would give every entry the same one: those are not taken.
-    func over(_ defaults: PaxRecords) throws(TarFormatError) -> PaxRecords {
-        var merged = defaults
-        merged.path = path
-        merged.linkPath = linkPath
-        merged.size = size
-        merged.uid = uid ?? defaults.uid
-        merged.gid = gid ?? defaults.gid
-        merged.userName = userName ?? defaults.userName
-        merged.groupName = groupName ?? defaults.groupName
-        merged.mtime = mtime ?? defaults.mtime
-        merged.atime = atime ?? defaults.atime
-        merged.deviceMajor = deviceMajor ?? defaults.deviceMajor
-        merged.deviceMinor = deviceMinor ?? defaults.deviceMinor
-        for xattr in xattrs { try merged.setXattr(xattr.name, xattr.value) }
-        return merged
-    }
-
     /// A path or link target: a NUL would cut it short for the kernel, so it is refused.
     private static func name(_ value: Slice<UnsafeRawBufferPointer>, _ key: String) throws(TarFormatError) -> String {
         guard !value.contains(0) else { throw .corrupt("pax record \(key) holds a NUL byte") }

@@ -58,6 +58,8 @@ struct TarHeader {
         uid = try Self.number(block, 108, 8, "uid")
         gid = try Self.number(block, 116, 8, "gid")
         size = try Self.number(block, 124, 12, "size")
+        // Base-256 numbers can be negative; a negative size would be read as a huge one.
+        guard size >= 0 else { throw .corrupt("header field size is negative (\(size))") }
         mtime = try Self.number(block, 136, 12, "mtime")
         if format == .v7 {
             userName = ""

@@ -19,7 +19,6 @@ final class TarReader {
     private var dataSize: Int64 = 0
     private var dataLeft: Int64 = 0
     private var paddingLeft = 0
-    private var globals = PaxRecords()
     /// A header split across two blocks is put together here.
     private let scratch: UnsafeMutableRawBufferPointer
     private var ended = false
@@ -71,9 +70,9 @@ final class TarReader {
                 }
                 local = records
             case UInt8(ascii: "g"):
-                try withExtension(header, limit: PaxRecords.maxHeaderSize, "global pax header", at: start) { body throws(TarFormatError) in
-                    try globals.merge(body)
-                }
+                // Read (within the size limit) and ignored, as containerd and Docker do: layers
+                // must unpack the same under every runtime that computes the same diffID.
+                try withExtension(header, limit: PaxRecords.maxHeaderSize, "global pax header", at: start) { _ in }
             case UInt8(ascii: "L"):
                 try withExtension(header, limit: Self.maxLongNameSize, "GNU long name", at: start) { body in
                     longName = Self.cString(body)
@@ -83,13 +82,7 @@ final class TarReader {
                     longLink = Self.cString(body)
                 }
             default:
-                let records: PaxRecords
-                do {
-                    records = try (local ?? PaxRecords()).over(globals)
-                } catch {
-                    throw headerError(error, at: start)
-                }
-                return try entry(header, records, longName: longName, longLink: longLink)
+                return try entry(header, local ?? PaxRecords(), longName: longName, longLink: longLink)
             }
         }
     }
