@@ -1,3 +1,5 @@
+import Foundation
+
 /// What pax extended headers (POSIX.1-2001, `pax` "Extended Header") say about an entry,
 /// overriding its ustar header. Records are `LENGTH KEY=VALUE\n`, LENGTH counting the
 /// whole record, so values may hold any byte (xattr values do).
@@ -191,34 +193,9 @@ struct PaxRecords {
 
     /// Standard base64 (RFC 4648), padding optional: libarchive writes none.
     static func base64Decoded(_ text: some Collection<UInt8>) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        var padding = 0
-        for byte in text {
-            let value: UInt32
-            switch byte {
-            case UInt8(ascii: "A") ... UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a") ... UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a")) + 26
-            case UInt8(ascii: "0") ... UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0")) + 52
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="):
-                padding += 1
-                continue
-            default: return nil
-            }
-            guard padding == 0 else { return nil }
-            accumulator = accumulator << 6 | value
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                bytes.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        // A lone sixth of a byte is no encoding of anything.
-        guard bits < 6, padding <= 2 else { return nil }
-        return bytes
+        // libarchive writes base64 without the `=` padding Foundation's decoder wants.
+        var padded = Array(text)
+        padded += Array(repeating: UInt8(ascii: "="), count: (4 - padded.count % 4) % 4)
+        return Data(base64Encoded: Data(padded)).map(Array.init)
     }
 }
