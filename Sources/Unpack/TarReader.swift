@@ -206,12 +206,7 @@ final class TarReader {
 
     /// Skips the data the writer did not read and the padding after it.
     private func skipRestOfEntry() throws(BerthError) {
-        while dataLeft > 0 {
-            guard try available() else { throw truncatedData() }
-            let count = Int(min(Int64(block.count - offset), dataLeft))
-            consume(count)
-            dataLeft -= Int64(count)
-        }
+        try readData { _ in }
         while paddingLeft > 0 {
             guard try available() else {
                 throw BerthError(.dataLoss, "layer entry \"\(entryName)\": the layer ends inside the padding after its data")
