@@ -142,9 +142,8 @@ func readError(_ blob: [UInt8]) -> BerthError? {
     }
 }
 
-/// Runs a program to its end; its standard error, if it fails.
-@discardableResult
-func run(_ program: String, _ arguments: [String], in directory: String? = nil) throws -> Int32 {
+/// Runs a program to its end; fails with its standard error unless it exits 0.
+func run(_ program: String, _ arguments: [String], in directory: String? = nil) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
@@ -157,5 +156,4 @@ func run(_ program: String, _ arguments: [String], in directory: String? = nil) 
     guard process.terminationStatus == 0 else {
         throw TestFailure("\(program) \(arguments.joined(separator: " ")): \(String(decoding: text, as: UTF8.self))")
     }
-    return process.terminationStatus
 }
