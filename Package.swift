@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "BerthBase", "OCIImage"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "BerthBase"], exclude: ["Fixtures"]),
         .testTarget(name: "RegistryTests", dependencies: [
-            "Registry", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
+            "Registry", "HTTPClient", "ContentStore", "ImageReference", "OCIImage", "BerthBase",
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["CArchive"], path: "Tests/TestSupport"),
