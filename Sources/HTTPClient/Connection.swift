@@ -80,20 +80,26 @@ final class Connection {
             ERR_clear_error()
             let result = SSL_connect(ssl)
             if result == 1 { return }
-            switch SSL_get_error(ssl, result) {
-            case SSL_ERROR_WANT_READ:
-                try wait(Int16(POLLIN), step)
-            case SSL_ERROR_WANT_WRITE:
-                try wait(Int16(POLLOUT), step)
-            default:
+            let code = errno
+            try awaitTLS(SSL_get_error(ssl, result), step) {
                 let verifyResult = SSL_get_verify_result(ssl)
                 if context.verifies, verifyResult != X509_V_OK {
                     let reason = String(cString: X509_verify_cert_error_string(verifyResult))
                     ERR_clear_error()
-                    throw .connection("\(step): certificate verify failed (\(reason))")
+                    return "\(step): certificate verify failed (\(reason))"
                 }
-                throw .connection("\(step): \(tlsFailure(errnoBefore: errno))")
+                return "\(step): \(tlsFailure(errnoBefore: code))"
             }
+        }
+    }
+
+    /// Waits until the socket allows the retry a failed SSL call asks for; any other SSL
+    /// error ends the transfer with `failure()`.
+    private func awaitTLS(_ error: Int32, _ verb: String, failure: () -> String) throws(TransferError) {
+        switch error {
+        case SSL_ERROR_WANT_READ: try wait(Int16(POLLIN), verb)
+        case SSL_ERROR_WANT_WRITE: try wait(Int16(POLLOUT), verb)
+        default: throw .connection(failure())
         }
     }
 
@@ -117,12 +123,9 @@ final class Connection {
                     return received
                 }
                 let code = errno
-                switch SSL_get_error(ssl, 0) {
-                case SSL_ERROR_ZERO_RETURN: return 0
-                case SSL_ERROR_WANT_READ: try wait(Int16(POLLIN), verb)
-                case SSL_ERROR_WANT_WRITE: try wait(Int16(POLLOUT), verb)
-                default: throw .connection("\(verb) \(peer): \(tlsFailure(errnoBefore: code))")
-                }
+                let error = SSL_get_error(ssl, 0)
+                if error == SSL_ERROR_ZERO_RETURN { return 0 }
+                try awaitTLS(error, verb) { "\(verb) \(peer): \(tlsFailure(errnoBefore: code))" }
                 continue
             }
             let received = recv(fd, pointer, count, 0)
@@ -150,11 +153,7 @@ final class Connection {
                 ERR_clear_error()
                 if SSL_write_ex(ssl, pointer, left, &sent) != 1 {
                     let code = errno
-                    switch SSL_get_error(ssl, 0) {
-                    case SSL_ERROR_WANT_READ: try wait(Int16(POLLIN), verb)
-                    case SSL_ERROR_WANT_WRITE: try wait(Int16(POLLOUT), verb)
-                    default: throw .connection("\(verb) \(peer): \(tlsFailure(errnoBefore: code))")
-                    }
+                    try awaitTLS(SSL_get_error(ssl, 0), verb) { "\(verb) \(peer): \(tlsFailure(errnoBefore: code))" }
                     continue
                 }
             } else {

@@ -4,6 +4,9 @@ import Glibc
 import Musl
 #endif
 import BerthBase
+import Dispatch
+import Foundation
+import Synchronization
 
 /// Name resolution and TCP connects with a deadline.
 enum Dialer {
@@ -13,7 +16,7 @@ enum Dialer {
     static func connect(
         host: String, port: Int, role: String = "", deadline: UInt64, seconds: Int, flag: CancellationFlag
     ) throws(TransferError) -> Connection {
-        let addresses = try resolve(host: host, port: port, role: role)
+        let addresses = try resolve(host: host, port: port, role: role, deadline: deadline, seconds: seconds, flag: flag)
         var failures: [String] = []
         for (index, address) in addresses.enumerated() {
             if flag.isCancelled { throw .cancelled }
@@ -33,7 +36,7 @@ enum Dialer {
         throw .connection(failures.joined(separator: "; "))
     }
 
-    struct Address {
+    struct Address: Sendable {
         var storage: sockaddr_storage
         var length: socklen_t
         var family: Int32
@@ -41,7 +44,47 @@ enum Dialer {
         var text: String
     }
 
-    static func resolve(host: String, port: Int, role: String = "") throws(TransferError) -> [Address] {
+    /// Resolves `host` on a helper thread, since `getaddrinfo` can neither be timed out nor
+    /// interrupted, and waits for it in slices of at most 250 ms so that the connect deadline
+    /// and `flag` still apply. An abandoned helper finishes on its own and frees what it got.
+    static func resolve(
+        host: String, port: Int, role: String = "", deadline: UInt64, seconds: Int, flag: CancellationFlag
+    ) throws(TransferError) -> [Address] {
+        if flag.isCancelled { throw .cancelled }
+        // A numeric address never waits on DNS: no thread needed.
+        if IPAddress(host) != nil { return try lookup(host: host, port: port, role: role).get() }
+        let box = ResolutionBox()
+        let thread = Thread {
+            box.finish(lookup(host: host, port: port, role: role))
+        }
+        thread.name = "berth-resolve"
+        thread.start()
+        while true {
+            if let result = box.take() { return try result.get() }
+            if flag.isCancelled { throw .cancelled }
+            let now = monotonicNanoseconds()
+            guard now < deadline else { throw .connection("\(role)\(host): name resolution timed out after \(seconds) s") }
+            let slice = min(250_000_000, deadline - now)
+            _ = box.done.wait(timeout: .now() + .nanoseconds(Int(slice)))
+        }
+    }
+
+    /// Where the helper thread leaves its answer; whichever side is last to let go of it frees it.
+    private final class ResolutionBox: Sendable {
+        let done = DispatchSemaphore(value: 0)
+        private let result = Mutex<Result<[Address], TransferError>?>(nil)
+
+        func finish(_ outcome: Result<[Address], TransferError>) {
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+
+        func take() -> Result<[Address], TransferError>? { result.withLock { $0 } }
+    }
+
+    /// The blocking lookup itself. The addrinfo list is copied out and freed here, on the
+    /// thread that made it, so nothing is left behind if the caller has stopped waiting.
+    private static func lookup(host: String, port: Int, role: String) -> Result<[Address], TransferError> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -50,7 +93,7 @@ enum Dialer {
         let result = getaddrinfo(host, String(port), &hints, &list)
         guard result == 0 else {
             let reason = result == EAI_SYSTEM ? FileSystem.errnoText() : String(cString: gai_strerror(result))
-            throw .connection("\(role)\(host): no address (\(reason))")
+            return .failure(.connection("\(role)\(host): no address (\(reason))"))
         }
         defer { freeaddrinfo(list) }
         var addresses: [Address] = []
@@ -66,8 +109,8 @@ enum Dialer {
                 addresses.append(Address(storage: storage, length: info.ai_addrlen, family: info.ai_family, text: shown))
             }
         }
-        guard !addresses.isEmpty else { throw .connection("\(role)\(host): no address") }
-        return addresses
+        guard !addresses.isEmpty else { return .failure(.connection("\(role)\(host): no address")) }
+        return .success(addresses)
     }
 
     private static func numericHost(_ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> String {

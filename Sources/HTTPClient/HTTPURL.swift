@@ -79,9 +79,6 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
 
     var bracketedHost: String { host.contains(":") ? "[\(host)]" : host }
 
-    /// Whether the host is an IPv4 or IPv6 address rather than a name.
-    var hostIsAddress: Bool { IPAddress(host) != nil }
-
     /// Whether both URLs reach the same origin (scheme, host and port), which decides if
     /// credentials may follow a redirect.
     func sameOrigin(as other: HTTPURL) -> Bool {

@@ -1,15 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-/// Nanoseconds on the monotonic clock.
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-}
+import BerthBase
 
 /// curl's low-speed limit: fails once fewer than `bytesPerSecond × seconds` bytes moved (in
 /// either direction) during the last `seconds` seconds.

@@ -44,30 +44,40 @@ extension Connection {
             limit: ResponseHead.lineLimit, tooLong: "status line longer than \(ResponseHead.lineLimit) bytes",
             closed: first ? "empty reply" : "connection closed after an interim response")
         let status = try parseStatusLine(statusLine)
-        var headers: [(name: String, value: String)] = []
+        let headers = try readFields(
+            "response header", closed: "connection closed inside the response head", parse: true)
+        return ResponseHead(status: status, headers: headers)
+    }
+
+    /// Field lines up to the empty line that ends them, bounded in length and number.
+    /// `kind` names them in messages; trailers (`parse` false) carry nothing the client uses,
+    /// so they are only read and dropped.
+    private func readFields(
+        _ kind: String, closed: String, parse: Bool
+    ) throws(TransferError) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
         var lines = 0
         while true {
             let line = try readLine(
-                limit: ResponseHead.lineLimit, tooLong: "response header line longer than \(ResponseHead.lineLimit) bytes",
-                closed: "connection closed inside the response head")
-            if line.isEmpty { break }
+                limit: ResponseHead.lineLimit, tooLong: "\(kind) line longer than \(ResponseHead.lineLimit) bytes", closed: closed)
+            if line.isEmpty { return fields }
             lines += 1
             guard lines <= ResponseHead.fieldLimit else {
-                throw .connection("\(peer): more than \(ResponseHead.fieldLimit) response header lines")
+                throw .connection("\(peer): more than \(ResponseHead.fieldLimit) \(kind) lines")
             }
+            guard parse else { continue }
             if line.first == " " || line.first == "\t" {
                 // Obsolete line folding (RFC 9112, section 5.2): the value goes on.
-                guard !headers.isEmpty else { throw .connection("\(peer): malformed response header line") }
-                headers[headers.count - 1].value += " " + line.trimmingSpaces()
+                guard !fields.isEmpty else { throw .connection("\(peer): malformed \(kind) line") }
+                fields[fields.count - 1].value += " " + line.trimmingSpaces()
                 continue
             }
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
                   !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }) else {
-                throw .connection("\(peer): malformed response header line")
+                throw .connection("\(peer): malformed \(kind) line")
             }
-            headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingSpaces()))
+            fields.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingSpaces()))
         }
-        return ResponseHead(status: status, headers: headers)
     }
 
     /// `HTTP/1.x NNN reason`.
@@ -144,13 +154,6 @@ extension Connection {
             guard end.isEmpty else { throw .connection("\(peer): malformed chunk: data not followed by CRLF") }
         }
         // Trailer fields carry nothing the client uses; they are read, bounded, and dropped.
-        var lines = 0
-        while try !readLine(limit: ResponseHead.lineLimit, tooLong: "trailer line longer than \(ResponseHead.lineLimit) bytes",
-                            closed: closed).isEmpty {
-            lines += 1
-            guard lines <= ResponseHead.fieldLimit else {
-                throw .connection("\(peer): more than \(ResponseHead.fieldLimit) trailer lines")
-            }
-        }
+        _ = try readFields("trailer", closed: closed, parse: false)
     }
 }

@@ -33,19 +33,24 @@ final class TLSContext: @unchecked Sendable {
 
     deinit { SSL_CTX_free(pointer) }
 
-    private static let shared = Mutex<[Bool: TLSContext]>([:])
+    /// What a context is made from; extra roots only matter when verifying.
+    private struct Key: Hashable {
+        var verify: Bool
+        var extraRoots: String?
+    }
 
-    /// The context for these settings: a shared one for the system store, a fresh one when
-    /// extra roots are given (tests, rarely).
+    private static let shared = Mutex<[Key: TLSContext]>([:])
+
+    /// The shared context for these settings, made on first use: loading a CA store takes
+    /// milliseconds, too long to repeat for every request and redirect.
     static func context(verify: Bool, extraRoots: String?) throws(TransferError) -> TLSContext {
-        if extraRoots != nil, verify { return try TLSContext(verify: true, extraRoots: extraRoots) }
-        if let context = shared.withLock({ $0[verify] }) { return context }
-        // Made outside the lock: loading the CA store takes milliseconds. A racing thread's
-        // context is simply dropped.
-        let made = try TLSContext(verify: verify, extraRoots: nil)
+        let key = Key(verify: verify, extraRoots: verify ? extraRoots : nil)
+        if let context = shared.withLock({ $0[key] }) { return context }
+        // Made outside the lock: a racing thread's context is simply dropped.
+        let made = try TLSContext(verify: key.verify, extraRoots: key.extraRoots)
         return shared.withLock { contexts in
-            if let existing = contexts[verify] { return existing }
-            contexts[verify] = made
+            if let existing = contexts[key] { return existing }
+            contexts[key] = made
             return made
         }
     }

@@ -55,7 +55,7 @@ struct PluginProcess {
     }
 
     private static func communicate(pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32, input: [UInt8], timeout: Duration) -> Output {
-        let deadline = monotonicNanos() + Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let deadline = Int64(monotonicNanoseconds()) + Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         var output = Output(status: -1, stdout: [], stderr: [], timedOut: false)
         var inFd: Int32 = stdin
         var outFd: Int32 = stdout
@@ -68,7 +68,7 @@ struct PluginProcess {
         }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while outFd >= 0 || errFd >= 0 {
-            let remaining = deadline - monotonicNanos()
+            let remaining = deadline - Int64(monotonicNanoseconds())
             if remaining <= 0 {
                 output.timedOut = true
                 break
@@ -120,7 +120,7 @@ struct PluginProcess {
                     return output
                 }
                 if reaped < 0 && errno != EINTR { return output }
-                if monotonicNanos() >= deadline {
+                if Int64(monotonicNanoseconds()) >= deadline {
                     output.timedOut = true
                     break
                 }
@@ -143,10 +143,4 @@ struct PluginProcess {
     private static func closeAll(_ fds: [Int32]) {
         for fd in fds where fd >= 0 { close(fd) }
     }
-}
-
-func monotonicNanos() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }

@@ -24,13 +24,11 @@ final class Authorizer: Sendable {
     }
 
     private let state = Mutex(State())
-    private let timeouts: RegistryTimeouts
-    private let proxies: ProxySettings
+    private let options: TransferOptions
     private let logger: Logger
 
-    init(timeouts: RegistryTimeouts, proxies: ProxySettings, logger: Logger) {
-        self.timeouts = timeouts
-        self.proxies = proxies
+    init(options: TransferOptions, logger: Logger) {
+        self.options = options
         self.logger = logger
     }
 
@@ -47,7 +45,7 @@ final class Authorizer: Sendable {
     /// The `Authorization` value after a 401: the challenge is remembered, any cached token
     /// for this scope dropped (the registry refused it), and the challenge answered afresh.
     func respond(
-        to response: HTTPResponse, endpoint: RegistryEndpoint, scope: String, credentials: Credentials?, flag: CancellationFlag
+        to response: TransferResponse, endpoint: RegistryEndpoint, scope: String, credentials: Credentials?, flag: CancellationFlag
     ) throws(BerthError) -> String {
         let challenges = response.headers("WWW-Authenticate").flatMap(AuthChallenge.parse)
         // Prefer bearer: it never sends the password to the registry itself.
@@ -94,26 +92,28 @@ final class Authorizer: Sendable {
             throw BerthError(.unauthenticated, "\(endpoint): bearer challenge without an http(s) realm")
         }
         let service = challenge.parameters["service"]
-        var request: HTTPRequest
+        var request: TransferRequest
         if let refreshToken = credentials?.identityToken {
             var form = ["grant_type": "refresh_token", "refresh_token": refreshToken, "client_id": "berth", "scope": scope]
             form["service"] = service
             let body = form.sorted { $0.key < $1.key }.map { "\($0.key)=\(percentEncoded($0.value))" }.joined(separator: "&")
-            request = HTTPRequest(method: "POST", url: realm)
+            request = TransferRequest(method: "POST", url: realm)
             request.headers = ["Content-Type: application/x-www-form-urlencoded"]
             request.body = .bytes(Array(body.utf8))
         } else {
             var query = ["scope=\(percentEncoded(scope))"]
             if let service { query.insert("service=\(percentEncoded(service))", at: 0) }
-            request = HTTPRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
+            request = TransferRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
             if let basic = credentials?.basicAuthorization { request.headers = ["Authorization: \(basic)"] }
         }
         request.bodyLimit = 1 << 20
 
         logger.debug("requesting registry token", metadata: ["realm": "\(realm)", "scope": "\(scope)"])
-        let response: HTTPResponse
+        let response: TransferResponse
         do {
-            response = try performTransfer(request, verifyTLS: endpoint.verifyTLS, timeouts: timeouts, proxies: proxies, flag: flag)
+            var options = options
+            options.verifyTLS = endpoint.verifyTLS
+            response = try transfer(request, options: options, flag: flag)
         } catch {
             throw error.berthError(endpoint: "token service \(realm)")
         }
@@ -155,7 +155,7 @@ func percentEncoded(_ value: String) -> String {
 }
 
 /// `: <code>: <message>` from a registry's JSON error body, or nothing.
-func registryMessage(_ response: HTTPResponse) -> String {
+func registryMessage(_ response: TransferResponse) -> String {
     struct Body: Decodable {
         struct Entry: Decodable {
             var code: String?
@@ -170,7 +170,7 @@ func registryMessage(_ response: HTTPResponse) -> String {
     return text.isEmpty ? (body.details.map { ": \($0)" } ?? "") : ": \(text)"
 }
 
-extension TransferFailure {
+extension TransferError {
     /// The Berth error for a transfer that failed before any response, naming the endpoint.
     func berthError(endpoint: String) -> BerthError {
         switch self {

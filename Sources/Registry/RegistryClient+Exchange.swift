@@ -1,5 +1,6 @@
 import BerthBase
 import Foundation
+import HTTPClient
 import ImageReference
 import Logging
 
@@ -72,9 +73,9 @@ extension RegistryClient {
     /// Sends `request` to one endpoint, answering one authentication challenge if the
     /// registry raises it. Returns the final response whatever its status.
     func exchange(
-        _ request: HTTPRequest, at endpoint: RegistryEndpoint, repository: String, access: Access,
-        credentials: Credentials?, flag: CancellationFlag, sink: BodySink? = nil
-    ) throws(BerthError) -> HTTPResponse {
+        _ request: TransferRequest, at endpoint: RegistryEndpoint, repository: String, access: Access,
+        credentials: Credentials?, flag: CancellationFlag, sink: TransferSink? = nil
+    ) throws(BerthError) -> TransferResponse {
         let scope = access.scope(repository: repository)
         let sent = try authorizer.authorization(endpoint: endpoint, scope: scope, credentials: credentials, flag: flag)
         let response = try transfer(request, authorization: sent, at: endpoint, flag: flag, sink: sink)
@@ -86,13 +87,14 @@ extension RegistryClient {
     }
 
     private func transfer(
-        _ request: HTTPRequest, authorization: String?, at endpoint: RegistryEndpoint, flag: CancellationFlag, sink: BodySink?
-    ) throws(BerthError) -> HTTPResponse {
+        _ request: TransferRequest, authorization: String?, at endpoint: RegistryEndpoint, flag: CancellationFlag, sink: TransferSink?
+    ) throws(BerthError) -> TransferResponse {
         var request = request
         if let authorization { request.headers.append("Authorization: \(authorization)") }
         do {
-            let response = try performTransfer(
-                request, verifyTLS: endpoint.verifyTLS, timeouts: timeouts, proxies: proxies, flag: flag, sink: sink)
+            var options = options
+            options.verifyTLS = endpoint.verifyTLS
+            let response = try HTTPClient.transfer(request, options: options, flag: flag, sink: sink)
             logger.debug("registry request", metadata: [
                 "method": "\(request.method)", "url": "\(request.url)", "status": "\(response.status)",
             ])
@@ -104,7 +106,7 @@ extension RegistryClient {
 
     /// Throws unless the response has one of the `expected` statuses, with the code the
     /// status means and the registry's own explanation.
-    func check(_ response: HTTPResponse, expected: Set<Int>, at endpoint: RegistryEndpoint) throws(BerthError) {
+    func check(_ response: TransferResponse, expected: Set<Int>, at endpoint: RegistryEndpoint) throws(BerthError) {
         if expected.contains(response.status) { return }
         let detail = registryMessage(response)
         switch response.status {

@@ -1,5 +1,6 @@
 import BerthBase
 import Foundation
+import HTTPClient
 import ImageReference
 
 extension RegistryClient {
@@ -34,7 +35,7 @@ extension RegistryClient {
         let endpoint = RegistryEndpoint.host(for: reference.domain, configuration: configuration)
         try await blocking(subject) { flag throws(BerthError) in
             do throws(BerthError) {
-                var request = HTTPRequest(method: "PUT", url: endpoint.url(repository: reference.path, "manifests/\(target)"))
+                var request = TransferRequest(method: "PUT", url: endpoint.url(repository: reference.path, "manifests/\(target)"))
                 request.headers = ["Content-Type: \(mediaType)"]
                 request.body = .bytes(bytes)
                 let response = try self.exchange(
@@ -47,19 +48,19 @@ extension RegistryClient {
         return digest
     }
 
-    private func pushBlob(_ reference: Reference, digest: Digest, body: RequestBody, credentials: Credentials?) async throws(BerthError) {
+    private func pushBlob(_ reference: Reference, digest: Digest, body: TransferBody, credentials: Credentials?) async throws(BerthError) {
         let subject = "push \(reference.name): blob \(digest)"
         let endpoint = RegistryEndpoint.host(for: reference.domain, configuration: configuration)
         let repository = reference.path
         try await blocking(subject) { flag throws(BerthError) in
             do throws(BerthError) {
                 let head = try self.exchange(
-                    HTTPRequest(method: "HEAD", url: endpoint.url(repository: repository, "blobs/\(digest)")),
+                    TransferRequest(method: "HEAD", url: endpoint.url(repository: repository, "blobs/\(digest)")),
                     at: endpoint, repository: repository, access: .push, credentials: credentials, flag: flag)
                 if head.status == 200 { return }
 
                 let start = try self.exchange(
-                    HTTPRequest(method: "POST", url: endpoint.url(repository: repository, "blobs/uploads/")),
+                    TransferRequest(method: "POST", url: endpoint.url(repository: repository, "blobs/uploads/")),
                     at: endpoint, repository: repository, access: .push, credentials: credentials, flag: flag)
                 try self.check(start, expected: [202], at: endpoint)
                 guard let location = start.header("Location"),
@@ -67,7 +68,7 @@ extension RegistryClient {
                     throw BerthError(.unavailable, "\(endpoint): upload started without a Location")
                 }
 
-                var put = HTTPRequest(method: "PUT", url: upload + (upload.contains("?") ? "&" : "?") + "digest=\(percentEncoded(digest.description))")
+                var put = TransferRequest(method: "PUT", url: upload + (upload.contains("?") ? "&" : "?") + "digest=\(percentEncoded(digest.description))")
                 put.headers = ["Content-Type: application/octet-stream"]
                 put.body = body
                 let done = try self.exchange(

@@ -12,23 +12,22 @@ import OCIImage
 public final class RegistryClient: Sendable {
     let configuration: RegistryConfiguration
     let logger: Logger
-    let timeouts: RegistryTimeouts
-    let proxies: ProxySettings
+    /// Timeouts and proxies for every transfer; `verifyTLS` is set per endpoint.
+    let options: TransferOptions
     let authorizer: Authorizer
 
     /// The most bytes a manifest or index may have (containerd's limit as well).
     static let manifestLimit = 4 << 20
 
-    /// `proxies` defaults to what berthd's environment says (`https_proxy`, `no_proxy`, ...).
+    /// `options` gives the timeouts and proxies, by default those berthd's environment says
+    /// (`https_proxy`, `no_proxy`, ...); its `verifyTLS` is replaced by each endpoint's.
     public init(
-        configuration: RegistryConfiguration, logger: Logger, timeouts: RegistryTimeouts = RegistryTimeouts(),
-        proxies: ProxySettings = .environment
+        configuration: RegistryConfiguration, logger: Logger, options: TransferOptions = TransferOptions(proxies: .environment)
     ) {
         self.configuration = configuration
         self.logger = logger
-        self.timeouts = timeouts
-        self.proxies = proxies
-        self.authorizer = Authorizer(timeouts: timeouts, proxies: proxies, logger: logger)
+        self.options = options
+        self.authorizer = Authorizer(options: options, logger: logger)
     }
 
     /// The manifest or index a reference names (by digest when it has one, else by tag),
@@ -83,7 +82,7 @@ public final class RegistryClient: Sendable {
             let writer = target.writer
             let start = writer.written
             var reported = start
-            let sink: BodySink = { (bytes) throws(BerthError) in
+            let sink: TransferSink = { (bytes) throws(BerthError) in
                 try writer.write(bytes)
                 // Reporting every chunk would flood the caller; every MiB is plenty.
                 if writer.written - reported >= 1 << 20 {
@@ -92,7 +91,7 @@ public final class RegistryClient: Sendable {
                 }
             }
             try self.onEndpoints(domain: reference.domain, subject: subject, mayRetry: { writer.written == start }) { endpoint throws(BerthError) in
-                var request = HTTPRequest(url: endpoint.url(repository: reference.path, "blobs/\(descriptor.digest)"))
+                var request = TransferRequest(url: endpoint.url(repository: reference.path, "blobs/\(descriptor.digest)"))
                 request.followRedirects = true
                 request.bodyLimit = 64 << 10
                 let response = try self.exchange(
@@ -106,8 +105,8 @@ public final class RegistryClient: Sendable {
 
     private func getManifest(
         _ reference: Reference, target: String, at endpoint: RegistryEndpoint, credentials: Credentials?, flag: CancellationFlag
-    ) throws(BerthError) -> HTTPResponse {
-        var request = HTTPRequest(url: endpoint.url(repository: reference.path, "manifests/\(target)"))
+    ) throws(BerthError) -> TransferResponse {
+        var request = TransferRequest(url: endpoint.url(repository: reference.path, "manifests/\(target)"))
         request.headers = ["Accept: \(MediaType.acceptedManifests.joined(separator: ", "))"]
         request.bodyLimit = Self.manifestLimit
         let response = try exchange(request, at: endpoint, repository: reference.path, access: .pull, credentials: credentials, flag: flag)
@@ -118,7 +117,7 @@ public final class RegistryClient: Sendable {
 
 /// The media type of a fetched manifest: its `Content-Type` when that names a manifest type,
 /// else the document's own `mediaType` field, else a guess from its shape.
-func manifestMediaType(_ response: HTTPResponse) -> String {
+func manifestMediaType(_ response: TransferResponse) -> String {
     let contentType = response.header("Content-Type")?
         .split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
     if MediaType.acceptedManifests.contains(contentType) { return contentType }

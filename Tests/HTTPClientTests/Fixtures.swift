@@ -177,8 +177,8 @@ func perform(
 }
 
 extension Result where Success == TransferResponse, Failure == TransferError {
-    /// The response, or a recorded issue naming the failure.
-    func response(sourceLocation: SourceLocation = #_sourceLocation) throws -> TransferResponse {
+    /// The response; a failure is thrown, and the test records it where it was called.
+    func response() throws -> TransferResponse {
         switch self {
         case .success(let response): return response
         case .failure(let error): throw FixtureError("transfer failed: \(error)")

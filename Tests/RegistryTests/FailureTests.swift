@@ -1,6 +1,7 @@
 import BerthBase
 import ContentStore
 import Foundation
+import HTTPClient
 import ImageReference
 import OCIImage
 import Registry
@@ -33,7 +34,7 @@ import Testing
 
     @Test func stalledRegistryTimesOut() async throws {
         let stalled = try SilentListener()
-        let client = makeClient(timeouts: RegistryTimeouts(connect: 2, lowSpeedBytes: 1, lowSpeedSeconds: 2))
+        let client = makeClient(options: TransferOptions(connectTimeout: 2, lowSpeedBytes: 1, lowSpeedSeconds: 2, proxies: .environment))
         let reference = try Reference(parsing: "127.0.0.1:\(stalled.port)/app:v1")
         let started = ContinuousClock.now
         let error = await #expect(throws: BerthError.self) { try await client.resolve(reference, credentials: nil) }

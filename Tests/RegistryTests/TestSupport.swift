@@ -6,16 +6,19 @@ import Musl
 import BerthBase
 import ContentStore
 import Foundation
+import HTTPClient
 import ImageReference
 import Logging
 import OCIImage
 import Registry
 
 /// A client for the given hosts, logging only warnings.
-func makeClient(_ hosts: [String: RegistryHost] = [:], timeouts: RegistryTimeouts = RegistryTimeouts()) -> RegistryClient {
+func makeClient(
+    _ hosts: [String: RegistryHost] = [:], options: TransferOptions = TransferOptions(proxies: .environment)
+) -> RegistryClient {
     var logger = Logger(label: "berth.registry.test")
     logger.logLevel = .warning
-    return RegistryClient(configuration: RegistryConfiguration(hosts: hosts), logger: logger, timeouts: timeouts)
+    return RegistryClient(configuration: RegistryConfiguration(hosts: hosts), logger: logger, options: options)
 }
 
 /// A small single-layer image pushed to a registry.
